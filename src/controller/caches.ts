@@ -1,0 +1,24 @@
+// Read-only views over the informers, one per kind, whether msop watches all
+// namespaces (one informer) or a list of them (one informer each).
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Informer } from '../kube/informer';
+
+export class KindCache<T extends KubernetesObject> {
+  constructor(readonly informers: Informer<T>[]) {}
+
+  get(namespace: string, name: string): T | undefined {
+    for (const informer of this.informers) {
+      const found = informer.get(namespace, name);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  list(namespace?: string): T[] {
+    return this.informers.flatMap((informer) => informer.list(namespace));
+  }
+
+  hasSynced(): boolean {
+    return this.informers.every((informer) => informer.hasSynced());
+  }
+}

@@ -1,0 +1,155 @@
+// Wires informers to the work queue and runs the workers. Informer callbacks
+// only enqueue keys; everything else happens in reconcile.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { GROUP, KIND, LABEL_MANAGED_BY, MANAGED_BY } from '../api/constants';
+import type { Microservice } from '../api/types';
+import type { OperatorConfig } from '../config';
+import type { KubeClient } from '../kube/client';
+import { errorMessage, isConflict } from '../kube/errors';
+import { EventRecorder } from '../kube/events';
+import { Informer, type InformerEventType, objectKey } from '../kube/informer';
+import type { Logger } from '../observability/logger';
+import { ownedKinds, referencedConfig } from '../render';
+import { KindCache } from './caches';
+import { Reconciler } from './reconciler';
+import { WorkQueue } from './workqueue';
+
+export type ManagerOptions = Pick<
+  OperatorConfig,
+  'watchNamespaces' | 'concurrency' | 'resyncSeconds' | 'defaultResources'
+>;
+
+export class Manager {
+  readonly queue = new WorkQueue();
+  private readonly informers: Informer<KubernetesObject>[] = [];
+  private readonly microservices: KindCache<Microservice>;
+  private readonly reconciler: Reconciler;
+  private workers: Promise<void>[] = [];
+  private resyncTimer?: NodeJS.Timeout;
+
+  constructor(
+    client: KubeClient,
+    private readonly options: ManagerOptions,
+    private readonly log: Logger,
+  ) {
+    const namespaces = options.watchNamespaces.length > 0 ? options.watchNamespaces : [undefined];
+    const informersFor = <T extends KubernetesObject>(
+      apiVersion: string,
+      kind: string,
+      extra: { labelSelector?: string; metadataOnly?: boolean } = {},
+    ) => {
+      const created = namespaces.map(
+        (namespace) => new Informer<T>(client, { apiVersion, kind, namespace, ...extra }, log),
+      );
+      this.informers.push(...(created as unknown as Informer<KubernetesObject>[]));
+      return created;
+    };
+
+    const microserviceInformers = informersFor<Microservice>(`${GROUP}/v1alpha1`, KIND);
+    this.microservices = new KindCache(microserviceInformers);
+    for (const informer of microserviceInformers)
+      informer.on((type, ms, previous) => this.onMicroservice(type, ms, previous));
+
+    const owned: Record<string, KindCache<KubernetesObject>> = {};
+    for (const { apiVersion, kind } of ownedKinds) {
+      const kindInformers = informersFor<KubernetesObject>(apiVersion, kind, {
+        labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}`,
+      });
+      for (const informer of kindInformers) informer.on((_type, object) => this.enqueueOwner(object));
+      owned[kind] = new KindCache(kindInformers);
+    }
+
+    // Referenced ConfigMaps and Secrets are part of the revision; only their metadata is cached.
+    for (const kind of ['ConfigMap', 'Secret'] as const) {
+      for (const informer of informersFor<KubernetesObject>('v1', kind, { metadataOnly: true })) {
+        informer.on((_type, object) => this.enqueueReferencing(kind, object));
+      }
+    }
+
+    this.reconciler = new Reconciler({
+      client,
+      microservices: this.microservices,
+      owned,
+      events: new EventRecorder(client, log),
+      log,
+      defaults: { resources: options.defaultResources },
+    });
+  }
+
+  /** Starts the informers, waits until their caches are filled, then starts the workers. */
+  async start(signal?: AbortSignal): Promise<void> {
+    for (const informer of this.informers) informer.start();
+    while (!this.hasSynced()) {
+      if (signal?.aborted) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    this.log.info(
+      { informers: this.informers.length, namespaces: this.options.watchNamespaces },
+      'Caches synced, starting workers',
+    );
+    this.workers = Array.from({ length: this.options.concurrency }, () => this.work());
+    this.resyncTimer = setInterval(() => this.enqueueAll(), this.options.resyncSeconds * 1_000);
+    this.resyncTimer.unref();
+  }
+
+  hasSynced(): boolean {
+    return this.informers.every((informer) => informer.hasSynced());
+  }
+
+  /** Stops taking work, lets running reconciles finish, then stops the informers. */
+  async stop(): Promise<void> {
+    clearInterval(this.resyncTimer);
+    this.queue.shutDown();
+    await Promise.all(this.workers);
+    await Promise.all(this.informers.map((informer) => informer.stop()));
+    this.log.info('Stopped');
+  }
+
+  private async work(): Promise<void> {
+    for (let key = await this.queue.get(); key !== undefined; key = await this.queue.get()) {
+      try {
+        const result = await this.reconciler.reconcile(key);
+        this.queue.forget(key);
+        if (result.requeueAfterMs) this.queue.addAfter(key, result.requeueAfterMs);
+      } catch (err) {
+        const retryInMs = this.queue.addRateLimited(key);
+        // A conflict only means a newer version exists; the retry reads it.
+        if (isConflict(err)) this.log.debug({ microservice: key, retryInMs }, 'Conflict, retrying');
+        else this.log.error({ microservice: key, err: errorMessage(err), retryInMs }, 'Reconcile failed');
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+
+  private onMicroservice(type: InformerEventType, ms: Microservice, previous?: Microservice): void {
+    if (type === 'DELETED') return;
+    // Status writes bump resourceVersion but not generation: they need no reconcile.
+    const changed =
+      type === 'ADDED' ||
+      ms.metadata.generation !== previous?.metadata.generation ||
+      ms.metadata.deletionTimestamp !== previous?.metadata.deletionTimestamp ||
+      JSON.stringify(ms.metadata.annotations ?? {}) !== JSON.stringify(previous?.metadata.annotations ?? {});
+    if (changed) this.queue.add(objectKey(ms));
+  }
+
+  private enqueueOwner(object: KubernetesObject): void {
+    const owner = object.metadata?.ownerReferences?.find(
+      (ref) => ref.controller && ref.kind === KIND && ref.apiVersion.startsWith(`${GROUP}/`),
+    );
+    if (owner) this.queue.add(`${object.metadata?.namespace}/${owner.name}`);
+  }
+
+  private enqueueReferencing(kind: 'ConfigMap' | 'Secret', object: KubernetesObject): void {
+    const name = object.metadata?.name;
+    for (const ms of this.microservices.list(object.metadata?.namespace)) {
+      const refs = referencedConfig(ms.spec);
+      const list = kind === 'ConfigMap' ? refs.configMaps : refs.secrets;
+      if (list.some((ref) => ref.name === name)) this.queue.add(objectKey(ms));
+    }
+  }
+
+  private enqueueAll(): void {
+    for (const ms of this.microservices.list()) this.queue.add(objectKey(ms));
+  }
+}

@@ -1,0 +1,165 @@
+// Derives the Microservice status from what one reconcile observed. Pure: the
+// reconciler passes the clock in, and an unchanged observation gives an equal
+// status, so no write follows.
+import type { V1Deployment } from '@kubernetes/client-node';
+import { CONDITION_READY, CONDITION_RECONCILING, CONDITION_STALLED, LABEL_REVISION } from '../api/constants';
+import type { Phase } from '../api/constants';
+import type { MicroserviceStatus } from '../api/types';
+import { type Condition, type ConditionInput, removeCondition, setCondition } from './conditions';
+
+export interface ReconcileFailure {
+  reason: string;
+  message: string;
+  /** Needs a person (Stalled); otherwise the reconcile is retried with backoff. */
+  terminal: boolean;
+}
+
+export interface Observation {
+  generation: number;
+  /** The revision the spec asks for; absent when rendering failed. */
+  desiredRevision?: string;
+  desiredReplicas: number;
+  /** The stable Deployment as last seen or written. */
+  deployment?: V1Deployment;
+  /** release.paused holds a revision other than the desired one. */
+  heldBack: boolean;
+  selector: string;
+  failure?: ReconcileFailure;
+}
+
+interface Rollout {
+  complete: boolean;
+  deadlineExceeded?: string;
+  revision?: string;
+  message: string;
+}
+
+function describeRollout(deployment: V1Deployment | undefined, desiredReplicas: number): Rollout {
+  if (!deployment) return { complete: false, message: 'Waiting for the Deployment to be created' };
+  const name = deployment.metadata?.name;
+  const revision = deployment.spec?.template.metadata?.labels?.[LABEL_REVISION];
+  const status = deployment.status ?? {};
+  const progressing = status.conditions?.find((c) => c.type === 'Progressing');
+  if (progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded') {
+    return {
+      complete: false,
+      revision,
+      deadlineExceeded: `Deployment ${name} exceeded its progress deadline: ${progressing.message ?? ''}`.trim(),
+      message: '',
+    };
+  }
+  const observed = (status.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0);
+  const updated = status.updatedReplicas ?? 0;
+  const available = status.availableReplicas ?? 0;
+  const total = status.replicas ?? 0;
+  const complete =
+    observed && updated === desiredReplicas && available === desiredReplicas && total === desiredReplicas;
+  const message = complete
+    ? `Deployment ${name} is available with ${available}/${desiredReplicas} ready replicas on revision ${revision}`
+    : `Rolling out revision ${revision}: ${updated}/${desiredReplicas} updated, ${available}/${desiredReplicas} available`;
+  return { complete, revision, message };
+}
+
+export function deriveStatus(
+  previous: MicroserviceStatus | undefined,
+  obs: Observation,
+  now: string,
+): MicroserviceStatus {
+  const rollout = describeRollout(obs.deployment, obs.desiredReplicas);
+  let conditions = (previous?.conditions ?? []) as Condition[];
+  const set = (c: Omit<ConditionInput, 'observedGeneration'>) => {
+    conditions = setCondition(conditions, { ...c, observedGeneration: obs.generation }, now);
+  };
+  const clear = (type: string) => {
+    conditions = removeCondition(conditions, type);
+  };
+
+  let stableRevision = previous?.stableRevision;
+  let phase: Phase;
+  let message: string;
+
+  if (obs.failure?.terminal || rollout.deadlineExceeded) {
+    const reason = obs.failure?.reason ?? 'ProgressDeadlineExceeded';
+    message = obs.failure?.message ?? rollout.deadlineExceeded!;
+    set({ type: CONDITION_STALLED, status: 'True', reason, message });
+    set({ type: CONDITION_READY, status: 'False', reason, message });
+    clear(CONDITION_RECONCILING);
+    phase = 'Failed';
+  } else if (obs.failure) {
+    message = `Reconcile failed, retrying: ${obs.failure.message}`;
+    set({ type: CONDITION_READY, status: 'False', reason: obs.failure.reason, message });
+    set({ type: CONDITION_RECONCILING, status: 'True', reason: 'RetryingAfterError', message });
+    clear(CONDITION_STALLED);
+    phase = (previous?.phase as Phase | undefined) ?? 'Initializing';
+  } else if (obs.heldBack) {
+    message = `Release paused: revision ${obs.desiredRevision} waits while ${rollout.revision} keeps serving; set spec.release.paused to false to resume`;
+    if (rollout.complete) stableRevision = rollout.revision;
+    set({ type: CONDITION_READY, status: 'False', reason: 'Paused', message });
+    clear(CONDITION_RECONCILING);
+    clear(CONDITION_STALLED);
+    phase = 'Paused';
+  } else if (rollout.complete && rollout.revision === obs.desiredRevision) {
+    message = rollout.message;
+    stableRevision = rollout.revision;
+    set({ type: CONDITION_READY, status: 'True', reason: 'Succeeded', message });
+    clear(CONDITION_RECONCILING);
+    clear(CONDITION_STALLED);
+    phase = 'Ready';
+  } else {
+    message = rollout.message;
+    set({ type: CONDITION_READY, status: 'False', reason: 'Progressing', message });
+    set({ type: CONDITION_RECONCILING, status: 'True', reason: 'Progressing', message });
+    clear(CONDITION_STALLED);
+    phase = stableRevision ? 'Progressing' : 'Initializing';
+  }
+
+  const depStatus = obs.deployment?.status ?? {};
+  const readyReplicas = depStatus.readyReplicas ?? 0;
+  return {
+    observedGeneration: obs.generation,
+    phase,
+    conditions: orderConditions(conditions),
+    ...(stableRevision ? { stableRevision } : {}),
+    replicas: depStatus.replicas ?? 0,
+    readyReplicas,
+    updatedReplicas: depStatus.updatedReplicas ?? 0,
+    availableReplicas: depStatus.availableReplicas ?? 0,
+    selector: obs.selector,
+    ready: `${readyReplicas}/${obs.desiredReplicas}`,
+    message,
+  } as MicroserviceStatus;
+}
+
+const CONDITION_ORDER = [CONDITION_READY, CONDITION_RECONCILING, CONDITION_STALLED];
+
+/** A fixed order, so an equal set of conditions serializes to equal bytes. */
+function orderConditions(conditions: Condition[]): Condition[] {
+  const rank = (type: string) => {
+    const i = CONDITION_ORDER.indexOf(type);
+    return i === -1 ? CONDITION_ORDER.length : i;
+  };
+  return [...conditions].sort((a, b) => rank(a.type) - rank(b.type) || a.type.localeCompare(b.type));
+}
+
+export interface StatusEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+/** Events for `kubectl describe`, one per transition, never one per reconcile. */
+export function statusEvents(previous: MicroserviceStatus | undefined, next: MicroserviceStatus): StatusEvent[] {
+  const before = (previous?.conditions ?? []) as Condition[];
+  const after = (next.conditions ?? []) as Condition[];
+  const stalled = after.find((c) => c.type === CONDITION_STALLED && c.status === 'True');
+  const wasStalled = before.find((c) => c.type === CONDITION_STALLED && c.status === 'True');
+  if (stalled && (stalled.reason !== wasStalled?.reason || stalled.message !== wasStalled.message)) {
+    return [{ type: 'Warning', reason: stalled.reason, message: stalled.message }];
+  }
+  if (next.phase !== previous?.phase) {
+    if (next.phase === 'Ready') return [{ type: 'Normal', reason: 'Ready', message: next.message ?? '' }];
+    if (next.phase === 'Paused') return [{ type: 'Normal', reason: 'Paused', message: next.message ?? '' }];
+    if (wasStalled && !stalled) return [{ type: 'Normal', reason: 'Recovered', message: next.message ?? '' }];
+  }
+  return [];
+}

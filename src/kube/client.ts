@@ -1,0 +1,159 @@
+// The only place that talks HTTP to the Kubernetes API. Authentication and TLS
+// come from client-node's KubeConfig; the verbs are the few msop needs.
+import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { fetch } from 'undici';
+import type { Dispatcher } from 'undici';
+import { ApiError } from './errors';
+import { resourcePath, resourceType } from './resources';
+
+export interface ObjectList<T> {
+  metadata: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+export interface WatchEvent<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+const JSON_TYPE = 'application/json';
+const APPLY_TYPE = 'application/apply-patch+yaml';
+const MERGE_TYPE = 'application/merge-patch+json';
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+export class KubeClient {
+  constructor(readonly kubeConfig: KubeConfig) {}
+
+  private async send(method: HttpMethod, path: string, options: RequestOptions = {}) {
+    const cluster = this.kubeConfig.getCurrentCluster();
+    if (!cluster)
+      throw new Error('The kubeconfig has no current cluster; set a context with `kubectl config use-context`');
+    const url = new URL(cluster.server.replace(/\/$/, '') + path);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const ctx = new RequestContext(url.toString(), method);
+    await this.kubeConfig.applySecurityAuthentication(ctx);
+    const headers: Record<string, string> = { ...ctx.getHeaders(), accept: options.accept ?? JSON_TYPE };
+    if (options.body !== undefined) headers['content-type'] = options.contentType ?? JSON_TYPE;
+    const signals = [
+      options.signal,
+      options.timeoutMs === 0 ? undefined : AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    ];
+    const response = await fetch(url, {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      dispatcher: ctx.getDispatcher() as Dispatcher | undefined,
+      signal: AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined)),
+    });
+    if (!response.ok) {
+      throw ApiError.fromResponse(method, url.pathname, response.status, await response.text());
+    }
+    return response;
+  }
+
+  async request<T>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.send(method, path, options);
+    return (await response.json()) as T;
+  }
+
+  get<T extends KubernetesObject>(apiVersion: string, kind: string, namespace: string, name: string): Promise<T> {
+    return this.request<T>(HttpMethod.GET, resourcePath(resourceType(apiVersion, kind), namespace, name));
+  }
+
+  list<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    namespace?: string,
+    query?: Query,
+  ): Promise<ObjectList<T>> {
+    return this.request<ObjectList<T>>(HttpMethod.GET, resourcePath(resourceType(apiVersion, kind), namespace), {
+      query,
+    });
+  }
+
+  create<T extends KubernetesObject>(object: T): Promise<T> {
+    const type = resourceType(object.apiVersion!, object.kind!);
+    return this.request<T>(HttpMethod.POST, resourcePath(type, object.metadata?.namespace), { body: object });
+  }
+
+  /** Server-side apply: the field manager owns exactly the fields sent. */
+  apply<T extends KubernetesObject>(object: T, fieldManager: string): Promise<T> {
+    const type = resourceType(object.apiVersion!, object.kind!);
+    const path = resourcePath(type, object.metadata?.namespace, object.metadata?.name);
+    return this.request<T>(HttpMethod.PATCH, path, {
+      query: { fieldManager, force: true },
+      body: object,
+      contentType: APPLY_TYPE,
+    });
+  }
+
+  /** Server-side apply to the status subresource. */
+  applyStatus<T extends KubernetesObject>(object: T, fieldManager: string): Promise<T> {
+    const type = resourceType(object.apiVersion!, object.kind!);
+    const path = `${resourcePath(type, object.metadata?.namespace, object.metadata?.name)}/status`;
+    return this.request<T>(HttpMethod.PATCH, path, {
+      query: { fieldManager, force: true },
+      body: object,
+      contentType: APPLY_TYPE,
+    });
+  }
+
+  mergePatch<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    name: string,
+    patch: unknown,
+  ): Promise<T> {
+    const path = resourcePath(resourceType(apiVersion, kind), namespace, name);
+    return this.request<T>(HttpMethod.PATCH, path, { body: patch, contentType: MERGE_TYPE });
+  }
+
+  /** Deletes only the object with this uid, so a same-named replacement is never hit. */
+  async delete(apiVersion: string, kind: string, namespace: string, name: string, uid: string): Promise<void> {
+    const path = resourcePath(resourceType(apiVersion, kind), namespace, name);
+    await this.send(HttpMethod.DELETE, path, {
+      body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid }, propagationPolicy: 'Background' },
+    });
+  }
+
+  /**
+   * Streams watch events until the server closes the stream, the signal aborts,
+   * or the stream fails. Resolves on a clean close and rejects on failure.
+   */
+  async watch<T>(
+    path: string,
+    query: Query,
+    accept: string | undefined,
+    onEvent: (event: WatchEvent<T>) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const response = await this.send(HttpMethod.GET, path, {
+      query: { ...query, watch: true },
+      accept,
+      signal,
+      timeoutMs: 0,
+    });
+    const lines = createInterface({ input: Readable.fromWeb(response.body as never), crlfDelay: Infinity });
+    for await (const line of lines) {
+      if (line.trim() === '') continue;
+      onEvent(JSON.parse(line) as WatchEvent<T>);
+    }
+  }
+}

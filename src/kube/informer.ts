@@ -1,0 +1,209 @@
+// A list-and-watch cache for one kind, wrapped once so every informer restarts
+// with backoff, relists on 410 Gone, and is restarted by a watchdog when the
+// stream goes silent for longer than the server-side watch timeout allows.
+import { HttpMethod } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { Backoff } from './backoff';
+import type { KubeClient, ObjectList, WatchEvent } from './client';
+import { ApiError, errorMessage, isGone } from './errors';
+import { resourcePath, resourceType } from './resources';
+
+export type InformerEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+export type InformerHandler<T> = (type: InformerEventType, object: T, previous?: T) => void;
+
+export interface InformerOptions {
+  apiVersion: string;
+  kind: string;
+  /** Omit to watch all namespaces. */
+  namespace?: string;
+  labelSelector?: string;
+  /** Cache only metadata (PartialObjectMetadata): for kinds whose content is read on demand. */
+  metadataOnly?: boolean;
+  /** The server closes each watch after this long; a clean close just resumes. */
+  watchTimeoutSeconds?: number;
+}
+
+const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+const METADATA_OBJECT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+const PAGE_SIZE = 500;
+
+export const objectKey = (o: KubernetesObject): string =>
+  o.metadata?.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : (o.metadata?.name ?? '');
+
+export class Informer<T extends KubernetesObject> {
+  private readonly cache = new Map<string, T>();
+  private readonly handlers: InformerHandler<T>[] = [];
+  private readonly backoff = new Backoff(1_000, 30_000);
+  private readonly path: string;
+  private readonly watchTimeoutSeconds: number;
+  private resourceVersion = '';
+  private synced = false;
+  private stopped = false;
+  private abort = new AbortController();
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly client: KubeClient,
+    readonly options: InformerOptions,
+    private readonly log: Logger,
+  ) {
+    this.path = resourcePath(resourceType(options.apiVersion, options.kind), options.namespace);
+    this.watchTimeoutSeconds = options.watchTimeoutSeconds ?? 300;
+  }
+
+  on(handler: InformerHandler<T>): void {
+    this.handlers.push(handler);
+  }
+
+  get(namespace: string, name: string): T | undefined {
+    return this.cache.get(`${namespace}/${name}`);
+  }
+
+  list(namespace?: string): T[] {
+    const all = [...this.cache.values()];
+    return namespace === undefined ? all : all.filter((o) => o.metadata?.namespace === namespace);
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let needList = true;
+    while (!this.stopped) {
+      try {
+        if (needList) await this.relist();
+        needList = false;
+        await this.watchOnce();
+        this.backoff.reset();
+      } catch (err) {
+        if (this.stopped) break;
+        needList = true;
+        if (isGone(err)) {
+          this.log.info({ kind: this.options.kind }, 'Watch expired (410 Gone), relisting');
+          continue;
+        }
+        const delay = this.backoff.next();
+        this.log.warn(
+          { kind: this.options.kind, err: errorMessage(err), retryInMs: delay },
+          'Informer failed, restarting',
+        );
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  private async relist(): Promise<void> {
+    const fresh = new Map<string, T>();
+    let continueToken: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = await this.client.request<ObjectList<T>>(HttpMethod.GET, this.path, {
+        query: { labelSelector: this.options.labelSelector, limit: PAGE_SIZE, continue: continueToken },
+        accept: this.options.metadataOnly ? METADATA_LIST : undefined,
+        signal: this.abort.signal,
+      });
+      // An empty PartialObjectMetadataList has no items field at all.
+      for (const item of page.items ?? []) fresh.set(objectKey(item), this.withTypeMeta(item));
+      continueToken = page.metadata.continue || undefined;
+      resourceVersion = page.metadata.resourceVersion ?? '';
+    } while (continueToken);
+
+    for (const [key, previous] of this.cache) {
+      if (!fresh.has(key)) {
+        this.cache.delete(key);
+        this.emit('DELETED', previous);
+      }
+    }
+    for (const [key, object] of fresh) {
+      const previous = this.cache.get(key);
+      this.cache.set(key, object);
+      if (!previous) this.emit('ADDED', object);
+      else if (previous.metadata?.resourceVersion !== object.metadata?.resourceVersion)
+        this.emit('MODIFIED', object, previous);
+    }
+    this.resourceVersion = resourceVersion;
+    this.synced = true;
+  }
+
+  private async watchOnce(): Promise<void> {
+    const stream = new AbortController();
+    const onStop = () => stream.abort();
+    this.abort.signal.addEventListener('abort', onStop);
+    // The server ends the watch after watchTimeoutSeconds; silence well past that means a dead connection.
+    const stallMs = (this.watchTimeoutSeconds + 30) * 1_000;
+    let watchdog = setTimeout(() => stream.abort(new Error(`watch silent for ${stallMs / 1000}s`)), stallMs);
+    try {
+      await this.client.watch<T>(
+        this.path,
+        {
+          labelSelector: this.options.labelSelector,
+          resourceVersion: this.resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds: this.watchTimeoutSeconds,
+        },
+        this.options.metadataOnly ? METADATA_OBJECT : undefined,
+        (event) => {
+          clearTimeout(watchdog);
+          watchdog = setTimeout(() => stream.abort(new Error(`watch silent for ${stallMs / 1000}s`)), stallMs);
+          this.handle(event);
+        },
+        stream.signal,
+      );
+    } catch (err) {
+      throw stream.signal.aborted && stream.signal.reason instanceof Error ? stream.signal.reason : err;
+    } finally {
+      clearTimeout(watchdog);
+      this.abort.signal.removeEventListener('abort', onStop);
+    }
+  }
+
+  private handle(event: WatchEvent<T>): void {
+    if (event.type === 'ERROR') {
+      const status = event.object as { code?: number; reason?: string; message?: string };
+      throw new ApiError(
+        status.code ?? 500,
+        status.reason ?? '',
+        `watch ${this.path}: ${status.message ?? 'error event'}`,
+      );
+    }
+    const object = this.withTypeMeta(event.object);
+    this.resourceVersion = object.metadata?.resourceVersion ?? this.resourceVersion;
+    if (event.type === 'BOOKMARK') return;
+    const key = objectKey(object);
+    const previous = this.cache.get(key);
+    if (event.type === 'DELETED') {
+      this.cache.delete(key);
+      this.emit('DELETED', object);
+      return;
+    }
+    this.cache.set(key, object);
+    this.emit(previous ? 'MODIFIED' : 'ADDED', object, previous);
+  }
+
+  /** List items come without apiVersion and kind; set them so cached objects are self-describing. */
+  private withTypeMeta(object: T): T {
+    return { ...object, apiVersion: this.options.apiVersion, kind: this.options.kind };
+  }
+
+  private emit(type: InformerEventType, object: T, previous?: T): void {
+    for (const handler of this.handlers) {
+      try {
+        handler(type, object, previous);
+      } catch (err) {
+        this.log.error({ kind: this.options.kind, err: errorMessage(err) }, 'Informer handler failed');
+      }
+    }
+  }
+}

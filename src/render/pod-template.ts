@@ -1,0 +1,125 @@
+import type {
+  V1Affinity,
+  V1Container,
+  V1EnvVar,
+  V1PodSpec,
+  V1PodTemplateSpec,
+  V1ResourceRequirements,
+  V1Toleration,
+  V1TopologySpreadConstraint,
+} from '@kubernetes/client-node';
+import { LABEL_TRACK, TRACK_STABLE } from '../api/constants';
+import type { Microservice, MicroserviceSpec } from '../api/types';
+import { compact, nonEmpty, nonEmptyMap } from './compact';
+import { DEFAULT_PROTOCOL, portsOf, type RenderDefaults } from './defaults';
+import { podLabels, trackSelector } from './labels';
+import { deepMerge } from './merge';
+import { identityOf } from './ownership';
+import { renderProbes } from './probes';
+
+export const APP_CONTAINER = 'app';
+const TMP_VOLUME = 'tmp';
+const ZONE_KEY = 'topology.kubernetes.io/zone';
+const HOSTNAME_KEY = 'kubernetes.io/hostname';
+
+/**
+ * The stable pod template, before its revision label is added: msop's container and restricted
+ * security defaults, then the user's podTemplate override merged on top.
+ */
+export function renderPodTemplate(microservice: Microservice, defaults: RenderDefaults): V1PodTemplateSpec {
+  const { name } = identityOf(microservice);
+  const { spec } = microservice;
+  const generated: V1PodSpec = compact({
+    automountServiceAccountToken: false,
+    securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+    containers: [appContainer(spec, defaults)],
+    // readOnlyRootFilesystem leaves the app a writable /tmp only.
+    volumes: [{ name: TMP_VOLUME, emptyDir: {} }],
+    // Passed through as written: the CRD keeps these core/v1 shapes unvalidated.
+    nodeSelector: nonEmptyMap(spec.placement?.nodeSelector),
+    tolerations: nonEmpty(spec.placement?.tolerations) as V1Toleration[] | undefined,
+    affinity: spec.placement?.affinity as V1Affinity | undefined,
+    topologySpreadConstraints: nonEmpty(spreadConstraints(name, spec)),
+  });
+  const override = spec.podTemplate ?? {};
+  return {
+    metadata: compact({
+      // msop's labels win: the Deployment selector and the Services depend on them.
+      labels: { ...override.metadata?.labels, ...podLabels(name, TRACK_STABLE) },
+      annotations: nonEmptyMap(override.metadata?.annotations),
+    }),
+    spec: deepMerge(generated, override.spec) as V1PodSpec,
+  };
+}
+
+function appContainer(spec: MicroserviceSpec, defaults: RenderDefaults): V1Container {
+  return compact({
+    name: APP_CONTAINER,
+    image: spec.image,
+    imagePullPolicy: spec.imagePullPolicy,
+    command: nonEmpty(spec.command),
+    args: nonEmpty(spec.args),
+    env: nonEmpty(spec.env) as V1EnvVar[] | undefined,
+    envFrom: nonEmpty(spec.envFrom),
+    // Protocol is always sent: it is part of the ports list-map key under server-side apply.
+    ports: portsOf(spec).map((port) => ({
+      name: port.name,
+      containerPort: port.containerPort,
+      protocol: port.protocol ?? DEFAULT_PROTOCOL,
+    })),
+    resources: resourcesOf(spec, defaults),
+    ...renderProbes(spec),
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    },
+    volumeMounts: [{ name: TMP_VOLUME, mountPath: '/tmp' }],
+  });
+}
+
+/** Requests and limits each fall back to the operator defaults when unset, as the CRD documents. */
+function resourcesOf(spec: MicroserviceSpec, defaults: RenderDefaults): V1ResourceRequirements | undefined {
+  const resources = compact({
+    requests: quantities(spec.resources?.requests) ?? nonEmptyMap(defaults.resources.requests),
+    limits: quantities(spec.resources?.limits) ?? nonEmptyMap(defaults.resources.limits),
+  });
+  return Object.keys(resources).length > 0 ? resources : undefined;
+}
+
+function quantities(values: Record<string, number | string> | undefined): Record<string, string> | undefined {
+  if (!values) return undefined;
+  return nonEmptyMap(Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)])));
+}
+
+/**
+ * Spread across zones and nodes unless turned off. The constraints do not depend on the replica
+ * count, so scaling (kubectl scale, an HPA) never changes the template and never starts a release;
+ * for a single pod they are harmless. ScheduleAnyway keeps a small or single-zone cluster schedulable.
+ */
+function spreadConstraints(name: string, spec: MicroserviceSpec): V1TopologySpreadConstraint[] {
+  const keys = [
+    ...(spec.placement?.spreadAcrossZones !== false ? [ZONE_KEY] : []),
+    ...(spec.placement?.spreadAcrossNodes !== false ? [HOSTNAME_KEY] : []),
+  ];
+  return keys.map((topologyKey) => ({
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable: 'ScheduleAnyway',
+    labelSelector: { matchLabels: trackSelector(name, TRACK_STABLE) },
+  }));
+}
+
+/**
+ * The same template for another track (canary, baseline): the track label on the pods and in
+ * msop's spread constraints changes, nothing else, so the revision still names the same content.
+ */
+export function withTrack(template: V1PodTemplateSpec, track: string): V1PodTemplateSpec {
+  const copy = structuredClone(template);
+  if (copy.metadata?.labels) copy.metadata.labels[LABEL_TRACK] = track;
+  for (const constraint of copy.spec?.topologySpreadConstraints ?? []) {
+    const matchLabels = constraint.labelSelector?.matchLabels;
+    if (matchLabels && LABEL_TRACK in matchLabels) matchLabels[LABEL_TRACK] = track;
+  }
+  return copy;
+}

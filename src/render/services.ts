@@ -1,0 +1,47 @@
+import type { V1Service, V1ServicePort } from '@kubernetes/client-node';
+import { TRACK_STABLE } from '../api/constants';
+import type { Microservice, MicroserviceSpec } from '../api/types';
+import { DEFAULT_PROTOCOL, portsOf } from './defaults';
+import { microserviceSelector, trackSelector } from './labels';
+import { childMetadata, identityOf } from './ownership';
+
+/** The apex Service `<name>`: selects every track, so under the replicas router weight = ready-replica ratio. */
+export function renderApexService(microservice: Microservice): V1Service {
+  const { name } = identityOf(microservice);
+  const settings = microservice.spec.service ?? {};
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: childMetadata(microservice, name, { labels: settings.labels, annotations: settings.annotations }),
+    spec: {
+      type: settings.type ?? 'ClusterIP',
+      selector: microserviceSelector(name),
+      ports: servicePorts(microservice.spec),
+    },
+  };
+}
+
+/** The per-track Service `<name>-<track>`: a ClusterIP target for weighted routers and for metrics. */
+export function renderTrackService(microservice: Microservice, track: string): V1Service {
+  const { name } = identityOf(microservice);
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: childMetadata(microservice, `${name}-${track}`),
+    spec: { type: 'ClusterIP', selector: trackSelector(name, track), ports: servicePorts(microservice.spec) },
+  };
+}
+
+export function renderServices(microservice: Microservice): V1Service[] {
+  return [renderApexService(microservice), renderTrackService(microservice, TRACK_STABLE)];
+}
+
+/** One Service port per declared port, targeting the container port by name so a port renumbering needs no Service change. */
+function servicePorts(spec: MicroserviceSpec): V1ServicePort[] {
+  return portsOf(spec).map((port) => ({
+    name: port.name,
+    port: port.servicePort ?? port.containerPort,
+    targetPort: port.name,
+    protocol: port.protocol ?? DEFAULT_PROTOCOL,
+  }));
+}
