@@ -11,6 +11,7 @@ module.exports = {
       testEnvironment: 'node',
       globalSetup: '<rootDir>/test/cluster/global-setup.ts',
       slowTestThreshold: 60,
+      setupFilesAfterEnv: ['<rootDir>/test/cluster/setup.ts'],
     },
   ],
 };

@@ -21,6 +21,8 @@ export type ManagerOptions = Pick<
 
 export class Manager {
   readonly queue = new WorkQueue();
+  /** Reconciles finished since start, successful or not. */
+  reconciles = 0;
   private readonly informers: Informer<KubernetesObject>[] = [];
   private readonly microservices: KindCache<Microservice>;
   private readonly reconciler: Reconciler;
@@ -117,6 +119,7 @@ export class Manager {
         if (isConflict(err)) this.log.debug({ microservice: key, retryInMs }, 'Conflict, retrying');
         else this.log.error({ microservice: key, err: errorMessage(err), retryInMs }, 'Reconcile failed');
       } finally {
+        this.reconciles += 1;
         this.queue.done(key);
       }
     }

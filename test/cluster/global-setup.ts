@@ -1,1 +1,43 @@
-export default async function globalSetup(): Promise<void> {}
+// Checks that a test cluster is reachable and installs the CRD once for all
+// cluster tests. Without a cluster the run fails with the way to get one.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+export default async function globalSetup(): Promise<void> {
+  const kubeconfig = process.env.MSOP_TEST_KUBECONFIG;
+  const bin = process.env.MSOP_TEST_BIN;
+  if (!kubeconfig || !existsSync(kubeconfig) || !bin) {
+    throw new Error(
+      'The cluster tests need the local control plane: run `make test-cluster` (or `make test`), ' +
+        'which builds it from Go modules and starts it. To reuse a running one, set MSOP_TEST_KUBECONFIG and MSOP_TEST_BIN ' +
+        '(see docs/testing.md).',
+    );
+  }
+  const kubectl = (...args: string[]) =>
+    execFileSync(path.join(bin, 'kubectl'), args, {
+      env: { ...process.env, KUBECONFIG: kubeconfig },
+      encoding: 'utf8',
+    });
+  try {
+    kubectl('get', '--raw', '/readyz');
+  } catch (err) {
+    throw new Error(
+      `The test cluster at ${kubeconfig} is not ready; run \`make cluster-up\`: ${(err as Error).message}`,
+    );
+  }
+  const crd = path.join(__dirname, '..', '..', 'crds', 'microservice.yaml');
+  kubectl('apply', '--server-side', '--force-conflicts', '-f', crd);
+  kubectl('wait', '--for=condition=Established', 'crd/microservices.msop.dev', '--timeout=60s');
+  // Discovery lags Established by a moment; kubectl explain and scale need it.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      kubectl('get', 'microservices', '-A');
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}

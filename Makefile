@@ -1,0 +1,76 @@
+# msop developer commands. `make test` is what CI runs (.ci/run).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+CLUSTER := hack/cluster
+NODE := node_modules/.bin/node
+# The test cluster is separate from the demo cluster, so `make test` never disturbs a running demo.
+TEST_CLUSTER := msop-test
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
+
+# `npm install` with the committed lock installs the locked versions. Not `npm ci`: it refuses a lock
+# that lacks other platforms' optional binaries (@swc/core-darwin-*), which some registries do not serve.
+node_modules/.installed: package.json package-lock.json
+	npm install --no-audit --no-fund
+	@touch $@
+
+.PHONY: deps
+deps: node_modules/.installed ## Install npm dependencies from package-lock.json
+
+.PHONY: build
+build: deps ## Compile TypeScript to dist/
+	npm run -s build
+
+.PHONY: lint
+lint: deps ## eslint and prettier
+	npm run -s lint
+
+.PHONY: typecheck
+typecheck: deps ## tsc --noEmit over src, test and bench
+	npm run -s typecheck
+
+.PHONY: gen
+gen: deps ## Regenerate src/api types from crds/microservice.yaml
+	npm run -s gen
+
+.PHONY: gen-check
+gen-check: deps ## Fail when the generated types drifted from the CRD
+	npm run -s gen:check
+
+.PHONY: test-unit
+test-unit: deps ## Unit tests (pure code, no cluster)
+	npm run -s test:unit
+
+.PHONY: cluster-build
+cluster-build: ## Build the control-plane binaries from Go modules (cached)
+	$(CLUSTER)/build.sh
+
+.PHONY: cluster-up
+cluster-up: ## Start the local control plane (etcd, apiserver, KCM, scheduler, kwok)
+	$(CLUSTER)/up.sh
+
+.PHONY: cluster-down
+cluster-down: ## Stop the local control plane
+	$(CLUSTER)/down.sh
+
+.PHONY: test-cluster
+test-cluster: deps ## Cluster tests against a fresh local control plane
+	hack/test-cluster.sh
+
+.PHONY: test
+test: lint typecheck gen-check test-unit test-cluster ## Everything CI runs
+
+.PHONY: install-crd
+install-crd: ## Apply the CRD to the current kubeconfig context
+	kubectl apply --server-side -f crds/microservice.yaml
+	kubectl wait --for=condition=Established crd/microservices.msop.dev --timeout=60s
+
+.PHONY: run
+run: build ## Run the operator against the current kubeconfig context
+	$(NODE) dist/main.js --log-format=pretty
+
+.PHONY: demo
+demo: build ## Local cluster + CRD + operator + examples/hello.yaml
+	hack/demo.sh

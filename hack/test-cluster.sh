@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs the cluster tests against a fresh local control plane and removes it
+# afterwards, whatever the outcome.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CLUSTER_NAME=msop-test
+. hack/cluster/env.sh
+trap 'hack/cluster/down.sh >/dev/null 2>&1 || true' EXIT
+hack/cluster/up.sh
+export MSOP_TEST_KUBECONFIG=$KUBECONFIG MSOP_TEST_BIN=$CLUSTER_BIN
+npm run -s test:cluster -- "$@"

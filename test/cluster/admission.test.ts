@@ -1,0 +1,91 @@
+// Malformed Microservices are refused by the API server itself (OpenAPI schema
+// and CEL rules in the CRD), with a message that says what is wrong.
+import type { MicroserviceSpec } from '../../src/api/types';
+import { ApiError } from '../../src/kube/errors';
+import { client, createNamespace, getOrUndefined } from './harness';
+
+let ns: Awaited<ReturnType<typeof createNamespace>>;
+
+beforeAll(async () => {
+  ns = await createNamespace('admission');
+});
+
+afterAll(async () => {
+  await ns?.cleanup();
+});
+
+const image = 'ghcr.io/example/app:1.0.0';
+
+test.each<[string, string, Record<string, unknown>, RegExp]>([
+  ['no image', 'no-image', { replicas: 1 }, /spec.image: Required value/],
+  ['an empty image', 'empty-image', { image: '' }, /spec.image/],
+  ['negative replicas', 'negative', { image, replicas: -1 }, /spec.replicas: Invalid value: -1/],
+  [
+    'minReplicas above maxReplicas',
+    'minmax',
+    { image, autoscaling: { minReplicas: 5, maxReplicas: 2 } },
+    /autoscaling.minReplicas must not exceed autoscaling.maxReplicas/,
+  ],
+  [
+    'duplicate port names',
+    'dup-ports',
+    {
+      image,
+      ports: [
+        { name: 'http', containerPort: 8080 },
+        { name: 'http', containerPort: 9090 },
+      ],
+    },
+    /spec.ports\[\].name must be unique/,
+  ],
+  ['a port out of range', 'port-range', { image, ports: [{ name: 'http', containerPort: 70000 }] }, /containerPort/],
+  [
+    'an envFrom with both a ConfigMap and a Secret',
+    'envfrom-both',
+    { image, envFrom: [{ configMapRef: { name: 'a' }, secretRef: { name: 'b' } }] },
+    /exactly one of configMapRef or secretRef/,
+  ],
+  [
+    'a probe with two handlers',
+    'two-handlers',
+    { image, probes: { readiness: { httpGet: { path: '/' }, tcpSocket: {} } } },
+    /at most one of httpGet, tcpSocket, grpc or exec/,
+  ],
+  [
+    'a disruption budget with both fields',
+    'pdb-both',
+    { image, disruptionBudget: { maxUnavailable: 1, minAvailable: 1 } },
+    /at most one of maxUnavailable or minAvailable/,
+  ],
+  [
+    'an unknown strategy',
+    'strategy',
+    { image, release: { strategy: 'YOLO' } },
+    /spec.release.strategy: Unsupported value: "YOLO"/,
+  ],
+  ['a name that cannot name a Service', '9lives', { image }, /DNS-1035 label/],
+])('%s is refused', async (_case, name, spec, expected) => {
+  const attempt = client.create({
+    apiVersion: 'msop.dev/v1alpha1',
+    kind: 'Microservice',
+    metadata: { name, namespace: ns.name },
+    spec: spec as unknown as MicroserviceSpec,
+  });
+  await expect(attempt).rejects.toBeInstanceOf(ApiError);
+  await expect(attempt).rejects.toMatchObject({ statusCode: 422, message: expect.stringMatching(expected) });
+  expect(await getOrUndefined('msop.dev/v1alpha1', 'Microservice', ns.name, name)).toBeUndefined();
+});
+
+test('a minimal Microservice is accepted and defaulted by the schema', async () => {
+  const created = await client.create({
+    apiVersion: 'msop.dev/v1alpha1',
+    kind: 'Microservice',
+    metadata: { name: 'minimal', namespace: ns.name },
+    spec: { image },
+  });
+  expect((created as unknown as { spec: MicroserviceSpec }).spec).toMatchObject({
+    image,
+    replicas: 1,
+    ports: [{ name: 'http', containerPort: 8080, servicePort: 80 }],
+  });
+});

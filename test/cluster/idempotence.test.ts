@@ -1,0 +1,84 @@
+// Level-triggered and idempotent: once a Microservice is Ready, resyncs read
+// state and write nothing.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import {
+  client,
+  createNamespace,
+  eventually,
+  microservice,
+  type RunningOperator,
+  startOperator,
+  waitReady,
+} from './harness';
+
+let ns: Awaited<ReturnType<typeof createNamespace>>;
+let operator: RunningOperator;
+
+beforeAll(async () => {
+  ns = await createNamespace('idempotence');
+  // Resync every second, so several full reconciles happen without any event.
+  operator = await startOperator(ns.name, { resyncSeconds: 1 });
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await ns?.cleanup();
+});
+
+async function resourceVersions(): Promise<Record<string, string | undefined>> {
+  const objects: [string, string, string][] = [
+    ['msop.dev/v1alpha1', 'Microservice', 'steady'],
+    ['apps/v1', 'Deployment', 'steady'],
+    ['v1', 'Service', 'steady'],
+    ['v1', 'Service', 'steady-stable'],
+    ['policy/v1', 'PodDisruptionBudget', 'steady'],
+    ['autoscaling/v2', 'HorizontalPodAutoscaler', 'steady'],
+  ];
+  const found = await Promise.all(
+    objects.map(([apiVersion, kind, name]) => client.get<KubernetesObject>(apiVersion, kind, ns.name, name)),
+  );
+  return Object.fromEntries(found.map((o) => [`${o.kind}/${o.metadata?.name}`, o.metadata?.resourceVersion]));
+}
+
+test('an unchanged Microservice causes zero writes across several resyncs', async () => {
+  await client.create({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'steady-config', namespace: ns.name },
+    data: { A: '1' },
+  });
+  await client.create(
+    microservice(ns.name, 'steady', {
+      image: 'ghcr.io/example/steady:1.0.0',
+      envFrom: [{ configMapRef: { name: 'steady-config' } }],
+      probes: { readiness: { httpGet: { path: '/healthz' } }, liveness: { tcpSocket: {} } },
+      resources: { requests: { cpu: '250m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+      autoscaling: { minReplicas: 2, maxReplicas: 4 },
+      service: { annotations: { 'example.com/team': 'shop' } },
+      podTemplate: { metadata: { annotations: { 'example.com/owner': 'shop' } } },
+    }),
+  );
+  await waitReady(ns.name, 'steady');
+  // Let the Deployment, HPA and PDB controllers settle their own status writes.
+  let before = await resourceVersions();
+  await eventually(
+    async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const now = await resourceVersions();
+      const stable = JSON.stringify(now) === JSON.stringify(before);
+      before = now;
+      return stable;
+    },
+    { timeoutMs: 30_000, message: 'the cluster to settle' },
+  );
+
+  const writesBefore = operator.client.writes.length;
+  const reconcilesBefore = operator.manager.reconciles;
+  await eventually(() => operator.manager.reconciles >= reconcilesBefore + 3, {
+    timeoutMs: 15_000,
+    message: 'three resyncs',
+  });
+
+  expect(operator.client.writes.slice(writesBefore)).toEqual([]);
+  expect(await resourceVersions()).toEqual(before);
+});

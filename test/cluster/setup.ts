@@ -1,0 +1,2 @@
+// Each wait inside a cluster test has its own deadline (eventually); this only bounds a whole test.
+jest.setTimeout(120_000);

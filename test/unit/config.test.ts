@@ -1,0 +1,170 @@
+import { ConfigError, loadConfig, type OperatorConfig } from '../../src/config';
+
+/** Runs loadConfig and returns the ConfigError it throws. */
+function configError(argv: string[], env: NodeJS.ProcessEnv = {}): ConfigError {
+  try {
+    loadConfig(argv, env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error(`loadConfig(${JSON.stringify(argv)}) did not throw`);
+}
+
+describe('loadConfig', () => {
+  test('gives the defaults with no flags and no environment', () => {
+    expect(loadConfig([], {})).toEqual({
+      watchNamespaces: [],
+      concurrency: 4,
+      resyncSeconds: 600,
+      logLevel: 'info',
+      logFormat: 'json',
+      defaultResources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+    });
+  });
+
+  test('ignores environment variables without the MSOP_ prefix', () => {
+    expect(loadConfig([], { CONCURRENCY: '9', LOG_LEVEL: 'debug' })).toMatchObject({
+      concurrency: 4,
+      logLevel: 'info',
+    });
+  });
+
+  test.each<[string, string, string, Partial<OperatorConfig>]>([
+    ['watch-namespaces', 'MSOP_WATCH_NAMESPACES', 'shop', { watchNamespaces: ['shop'] }],
+    ['concurrency', 'MSOP_CONCURRENCY', '8', { concurrency: 8 }],
+    ['resync-seconds', 'MSOP_RESYNC_SECONDS', '60', { resyncSeconds: 60 }],
+    ['log-level', 'MSOP_LOG_LEVEL', 'debug', { logLevel: 'debug' }],
+    ['log-format', 'MSOP_LOG_FORMAT', 'pretty', { logFormat: 'pretty' }],
+    [
+      'default-resources',
+      'MSOP_DEFAULT_RESOURCES',
+      '{"requests":{"cpu":"50m"}}',
+      { defaultResources: { requests: { cpu: '50m' } } },
+    ],
+  ])('reads --%s and %s', (flag, envName, value, expected) => {
+    expect(loadConfig([`--${flag}=${value}`], {})).toMatchObject(expected);
+    expect(loadConfig([], { [envName]: value })).toMatchObject(expected);
+  });
+
+  test.each<[string, string, string, string, Partial<OperatorConfig>]>([
+    ['watch-namespaces', 'MSOP_WATCH_NAMESPACES', 'shop', 'other', { watchNamespaces: ['shop'] }],
+    ['concurrency', 'MSOP_CONCURRENCY', '2', '16', { concurrency: 2 }],
+    ['resync-seconds', 'MSOP_RESYNC_SECONDS', '30', '90', { resyncSeconds: 30 }],
+    ['log-level', 'MSOP_LOG_LEVEL', 'warn', 'trace', { logLevel: 'warn' }],
+    ['log-format', 'MSOP_LOG_FORMAT', 'json', 'pretty', { logFormat: 'json' }],
+    ['default-resources', 'MSOP_DEFAULT_RESOURCES', '{}', '{"limits":{"cpu":"1"}}', { defaultResources: {} }],
+  ])('--%s wins over %s', (flag, envName, flagValue, envValue, expected) => {
+    expect(loadConfig([`--${flag}=${flagValue}`], { [envName]: envValue })).toMatchObject(expected);
+  });
+
+  test('a later flag wins over an earlier one', () => {
+    expect(loadConfig(['--concurrency=2', '--concurrency=3'], {}).concurrency).toBe(3);
+  });
+
+  test('keeps everything after the first = in a flag value', () => {
+    const config = loadConfig(['--default-resources={"limits":{"memory":"1Gi"}}'], {});
+    expect(config.defaultResources).toEqual({ limits: { memory: '1Gi' } });
+  });
+
+  test.each<[string, string[]]>([
+    ['shop', ['shop']],
+    ['shop,payments', ['shop', 'payments']],
+    [' shop , payments ', ['shop', 'payments']],
+    ['shop,,payments,', ['shop', 'payments']],
+    [',shop', ['shop']],
+    ['', []],
+    [',', []],
+    [' , ', []],
+  ])('parses the watch namespaces %j as %j', (value, expected) => {
+    expect(loadConfig([`--watch-namespaces=${value}`], {}).watchNamespaces).toEqual(expected);
+    expect(loadConfig([], { MSOP_WATCH_NAMESPACES: value }).watchNamespaces).toEqual(expected);
+  });
+
+  test.each(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])('accepts log level %s', (level) => {
+    expect(loadConfig([`--log-level=${level}`], {}).logLevel).toBe(level);
+  });
+
+  test.each<[string, string, number]>([
+    ['concurrency', '1', 1],
+    ['concurrency', '32', 32],
+    ['resync-seconds', '3600', 3600],
+    ['concurrency', '', 4],
+    ['resync-seconds', '', 600],
+  ])('reads --%s=%j as %i', (flag, value, expected) => {
+    const config = loadConfig([`--${flag}=${value}`], {});
+    expect(flag === 'concurrency' ? config.concurrency : config.resyncSeconds).toBe(expected);
+  });
+
+  test('takes the default resources for an empty --default-resources', () => {
+    expect(loadConfig(['--default-resources='], {}).defaultResources).toEqual({
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { memory: '256Mi' },
+    });
+  });
+
+  describe('invalid values', () => {
+    test.each<[string, string[], NodeJS.ProcessEnv, string]>([
+      ['concurrency 0', ['--concurrency=0'], {}, '--concurrency must be a positive whole number, got "0"'],
+      ['concurrency x', ['--concurrency=x'], {}, '--concurrency must be a positive whole number, got "x"'],
+      ['negative concurrency', ['--concurrency=-2'], {}, '--concurrency must be a positive whole number, got "-2"'],
+      ['fractional concurrency', ['--concurrency=1.5'], {}, '--concurrency must be a positive whole number, got "1.5"'],
+      [
+        'concurrency 0 from the environment',
+        [],
+        { MSOP_CONCURRENCY: '0' },
+        '--concurrency must be a positive whole number',
+      ],
+      ['resync-seconds 0', ['--resync-seconds=0'], {}, '--resync-seconds must be a positive whole number, got "0"'],
+      [
+        'log-level verbose',
+        ['--log-level=verbose'],
+        {},
+        '--log-level must be one of trace, debug, info, warn, error, fatal, got "verbose"',
+      ],
+      ['log-level in upper case', ['--log-level=INFO'], {}, '--log-level must be one of'],
+      ['log-level from the environment', [], { MSOP_LOG_LEVEL: 'loud' }, '--log-level must be one of'],
+      ['log-format text', ['--log-format=text'], {}, '--log-format must be json or pretty, got "text"'],
+      [
+        'default-resources bad JSON',
+        ['--default-resources={cpu:1}'],
+        {},
+        '--default-resources must be JSON like {"requests":{"cpu":"100m"}}: ',
+      ],
+      [
+        'default-resources bad JSON from the environment',
+        [],
+        { MSOP_DEFAULT_RESOURCES: '{' },
+        '--default-resources must be JSON',
+      ],
+      [
+        'an argument without --',
+        ['concurrency=4'],
+        {},
+        'Unknown argument "concurrency=4": flags take the form --name=value',
+      ],
+      [
+        'a flag without a value',
+        ['--concurrency'],
+        {},
+        'Unknown argument "--concurrency": flags take the form --name=value',
+      ],
+      ['a single-dash flag', ['-c=4'], {}, 'Unknown argument "-c=4"'],
+      ['a flag in upper case', ['--Concurrency=4'], {}, 'Unknown argument "--Concurrency=4"'],
+      ['a flag separated by a space', ['--concurrency', '4'], {}, 'Unknown argument "--concurrency"'],
+    ])('rejects %s', (_name, argv, env, message) => {
+      const err = configError(argv, env);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err.name).toBe('ConfigError');
+      expect(err.message).toContain(message);
+    });
+
+    test('rejects an invalid flag even when the environment holds a valid value', () => {
+      expect(configError(['--log-format=xml'], { MSOP_LOG_FORMAT: 'json' }).message).toContain('--log-format');
+    });
+
+    test('lets a valid flag override an invalid environment value', () => {
+      expect(loadConfig(['--concurrency=2'], { MSOP_CONCURRENCY: 'many' }).concurrency).toBe(2);
+    });
+  });
+});
