@@ -90,7 +90,9 @@ export function deriveStatus(
     set({ type: CONDITION_READY, status: 'False', reason: obs.failure.reason, message });
     set({ type: CONDITION_RECONCILING, status: 'True', reason: 'RetryingAfterError', message });
     clear(CONDITION_STALLED);
-    phase = (previous?.phase as Phase | undefined) ?? 'Initializing';
+    // Keep Ready or Progressing through an API blip, but leave Failed: the stall it named is gone.
+    const kept = previous?.phase as Phase | undefined;
+    phase = kept && kept !== 'Failed' ? kept : stableRevision ? 'Progressing' : 'Initializing';
   } else if (obs.heldBack) {
     message = `Release paused: revision ${obs.desiredRevision} waits while ${rollout.revision} keeps serving; set spec.release.paused to false to resume`;
     if (rollout.complete) stableRevision = rollout.revision;

@@ -22,7 +22,7 @@ export class ApiError extends Error {
   static fromResponse(method: string, path: string, statusCode: number, body: string): ApiError {
     let status: StatusBody = {};
     try {
-      status = JSON.parse(body) as StatusBody;
+      status = (JSON.parse(body) as StatusBody | null) ?? {};
     } catch {
       // Not a Status object (a proxy error page, say): keep the raw text.
     }

@@ -100,6 +100,13 @@ const conditionOf = (status: MicroserviceStatus, type: string): Condition | unde
   status.conditions?.find((c) => c.type === type) as Condition | undefined;
 
 describe('deriveStatus', () => {
+  test('a transient error after a stall leaves phase Failed, since the stall is gone', () => {
+    const next = deriveStatus(stalledOnConfigMap, observation({ failure: transient }), NOW);
+    expect(next.phase).toBe('Initializing');
+    expect(conditionOf(next, 'Stalled')).toBeUndefined();
+    expect(conditionOf(next, 'Reconciling')).toMatchObject({ status: 'True', reason: 'RetryingAfterError' });
+  });
+
   test('a Deployment fully rolled out on the desired revision is Ready', () => {
     const status = deriveStatus(undefined, observation(), NOW);
     expect(status).toEqual({
