@@ -55,8 +55,16 @@ cluster-up: ## Start the local control plane (etcd, apiserver, KCM, scheduler, k
 cluster-down: ## Stop the local control plane
 	$(CLUSTER)/down.sh
 
+.PHONY: helm-build
+helm-build: ## Build helm from its Go module into the cluster binaries' cache (once)
+	hack/helm/build.sh
+
+.PHONY: helm-crd
+helm-crd: ## Copy crds/microservice.yaml into the chart (npm run lint fails while they differ)
+	node hack/helm/check-crd.mjs --fix
+
 .PHONY: test-cluster
-test-cluster: deps ## Cluster tests against a fresh local control plane
+test-cluster: build ## Cluster tests against a fresh local control plane (some run dist/main.js as a child)
 	hack/test-cluster.sh
 
 .PHONY: test

@@ -31,6 +31,9 @@ const TITLES = {
   'spec.disruptionBudget': 'DisruptionBudget',
   'spec.service': 'ServiceSettings',
   'spec.release': 'ReleaseSettings',
+  'spec.release.canary': 'CanarySettings',
+  'spec.release.canary.steps[]': 'CanaryStep',
+  'spec.release.canary.traffic': 'TrafficSettings',
   'spec.podTemplate': 'PodTemplateOverride',
   'status.conditions[]': 'Condition',
 };

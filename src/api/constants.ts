@@ -20,9 +20,11 @@ export const MANAGED_BY = 'msop';
 export const ANNOTATION_ACTION = 'msop.dev/action';
 
 export const TRACK_STABLE = 'stable';
+export const TRACK_CANARY = 'canary';
 
 export const CONDITION_READY = 'Ready';
 export const CONDITION_RECONCILING = 'Reconciling';
 export const CONDITION_STALLED = 'Stalled';
+export const CONDITION_RELEASED = 'Released';
 
 export type Phase = 'Initializing' | 'Ready' | 'Progressing' | 'Paused' | 'Promoting' | 'RolledBack' | 'Failed';

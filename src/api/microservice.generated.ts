@@ -326,17 +326,106 @@ export interface ServiceSettings {
  */
 export interface ReleaseSettings {
   /**
-   * The release strategy. Rolling replaces the pods of the Deployment gradually, never going below the desired number of ready pods (maxUnavailable 0). Only Rolling is available in this version; Canary and BlueGreen, which shift traffic step by step under analysis, come later. Default Rolling.
+   * The release strategy. Rolling replaces the pods of the Deployment gradually, never going below the desired number of ready pods (maxUnavailable 0). Canary runs the new revision in a canary ReplicaSet beside the untouched stable Deployment, shifts traffic to it step by step (release.canary), then promotes it or rolls it back. Default Rolling.
    */
-  strategy?: 'Rolling';
+  strategy?: 'Rolling' | 'Canary';
+  canary?: CanarySettings;
   /**
-   * While true, msop does not start rolling out a new revision: the current pods keep serving, and the phase is Paused. Scaling, Service and budget changes still apply. Set it back to false to continue. Suits GitOps, where it can be committed. Default false.
+   * While true, msop holds the release where it is: a new revision is not rolled out (Rolling), or the canary stays at its current step (Canary), and the phase is Paused. Set it back to false to continue. Suits GitOps, where it can be committed. Default false.
    */
   paused?: boolean;
   /**
-   * Seconds a rollout may go without progress before msop marks it failed (phase Failed, the Stalled condition). Default 600.
+   * Seconds a rollout may go without progress. A Rolling release is then marked failed (phase Failed, the Stalled condition); a canary whose pods are not ready in time is rolled back. Default 600.
    */
   progressDeadlineSeconds?: number;
+}
+/**
+ * How a Canary release shifts traffic. Either explicit steps, or the shorthand stepWeight and maxWeight. Example: {steps: [{setWeight: 10}, {pause: {duration: 2m}}, {setWeight: 50}, {pause: {}}], traffic: {router: replicas}}
+ */
+export interface CanarySettings {
+  /**
+   * The steps of a release, in order. setWeight sends that percentage of traffic to the canary (after its pods are ready); pause waits for a duration, or, with no duration, until someone promotes (kubectl msop promote, or the msop.dev/action: promote annotation). After the last step msop promotes. Weights must not go down. Default: the shorthand stepWeight 20, maxWeight 80.
+   */
+  steps?: CanaryStep[];
+  /**
+   * Shorthand: raise the canary's weight by this much per step, up to maxWeight, holding each step for stepInterval. Example: 10
+   */
+  stepWeight?: number;
+  /**
+   * Shorthand: the last weight before promotion. Default 100. Example: 50
+   */
+  maxWeight?: number;
+  /**
+   * Shorthand: how long each weight is held before the next step. Default 1m.
+   */
+  stepInterval?: string;
+  traffic?: TrafficSettings;
+}
+/**
+ * One step: exactly one of setWeight or pause. Example: {setWeight: 25}
+ */
+export interface CanaryStep {
+  /**
+   * Percent of traffic for the canary, 0 to 100. msop scales the canary first, and shifts traffic only once its pods are ready.
+   */
+  setWeight?: number;
+  /**
+   * Wait before the next step: {duration: 5m} for a fixed time, {} until promoted.
+   */
+  pause?: {
+    /**
+     * How long to wait, as a Go duration. Example: 90s, 5m, 1h30m
+     */
+    duration?: string;
+  };
+}
+/**
+ * How traffic is split between the stable and the canary pods. Example: {router: gatewayAPI, gatewayAPI: {httpRoute: orders}}
+ */
+export interface TrafficSettings {
+  /**
+   * replicas (no mesh needed): the Service <name> selects stable and canary pods, so the weight is the ratio of ready canary pods. gatewayAPI, istio and nginx set route weights between the Services <name>-stable and <name>-canary; the Service <name> then selects stable pods only. Default replicas.
+   */
+  router?: 'replicas' | 'gatewayAPI' | 'istio' | 'nginx';
+  /**
+   * Gateway API: name an existing HTTPRoute whose rules send traffic to the Service <name>-stable (msop adds <name>-canary beside it and sets both weights, changing nothing else), or give parentRefs and msop creates the HTTPRoute <name> itself.
+   */
+  gatewayAPI?: {
+    /**
+     * The name of an HTTPRoute in the same namespace. Example: orders
+     */
+    httpRoute?: string;
+    /**
+     * Gateways for a generated HTTPRoute <name>, as in HTTPRoute spec.parentRefs. Example: [{name: public, namespace: gateways}]
+     *
+     * Items: A Gateway API ParentReference. Example: {name: public}
+     */
+    parentRefs?: { [k: string]: unknown }[];
+    /**
+     * Hostnames of a generated HTTPRoute (with parentRefs only).
+     *
+     * Items: A hostname. Example: orders.example.com
+     */
+    hostnames?: string[];
+  };
+  /**
+   * Istio: the VirtualService whose HTTP routes send traffic to the host <name>-stable; msop adds the destination <name>-canary and sets both weights.
+   */
+  istio?: {
+    /**
+     * The name of a VirtualService in the same namespace. Example: orders
+     */
+    virtualService: string;
+  };
+  /**
+   * ingress-nginx: msop creates the Ingress <ingress>-canary beside the named one, with the canary annotations and the weight, sending to <name>-canary.
+   */
+  nginx?: {
+    /**
+     * The name of an Ingress in the same namespace that sends traffic to the Service <name> or <name>-stable. Example: orders
+     */
+    ingress: string;
+  };
 }
 /**
  * The observed state, written by msop only. Follows the kstatus conventions, so kubectl wait, Flux and Argo CD can read it: wait with kubectl wait --for=condition=Ready microservice/<name>.
@@ -351,13 +440,49 @@ export interface MicroserviceStatus {
    */
   phase?: 'Initializing' | 'Ready' | 'Progressing' | 'Paused' | 'Promoting' | 'RolledBack' | 'Failed';
   /**
-   * The latest observations, one per type: Ready (the desired revision serves with all pods ready), Reconciling (msop is working towards the spec) and Stalled (msop cannot make progress without help).
+   * The latest observations, one per type: Ready (the desired revision serves with all pods ready), Reconciling (msop is working towards the spec), Stalled (msop cannot make progress without help) and, for Canary releases, Released (the desired revision is the stable one; False with reason RolledBack after a rollback).
    */
   conditions?: Condition[];
   /**
    * The revision that serves traffic: a hash of the pod template and the content of tracked ConfigMaps and Secrets. Example: 5d8f7c9b
    */
   stableRevision?: string;
+  /**
+   * The revision being released as a canary, while a Canary release is in progress.
+   */
+  canaryRevision?: string;
+  /**
+   * A revision that was rolled back. msop does not release it again on its own: change the spec, or ask for a retry (kubectl msop retry, or the msop.dev/action: retry annotation).
+   */
+  failedRevision?: string;
+  /**
+   * The index of the canary step being run, counting from 0; equal to the number of steps while promoting.
+   */
+  currentStep?: number;
+  /**
+   * The number of steps of the current release.
+   */
+  stepCount?: number;
+  /**
+   * When the current step started; pause durations count from it.
+   */
+  stepStartTime?: string;
+  /**
+   * The canary weight the current step asks for, in percent.
+   */
+  desiredWeight?: number;
+  /**
+   * The canary weight the traffic router carries now, in percent, as read back from it (the ratio of ready canary pods under the replicas router).
+   */
+  canaryWeight?: number;
+  /**
+   * The number of canary pods asked for.
+   */
+  canaryReplicas?: number;
+  /**
+   * The number of canary pods that are ready.
+   */
+  canaryReadyReplicas?: number;
   /**
    * The number of pods of the Microservice, of every revision. Read by the scale subresource.
    */

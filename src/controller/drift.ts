@@ -46,10 +46,6 @@ export function needsApply(sent: KubernetesObject, live: KubernetesObject | unde
   return !isSubset(sent, live);
 }
 
-export function isControlledBy(object: KubernetesObject, ownerUid: string): boolean {
-  return (object.metadata?.ownerReferences ?? []).some((ref) => ref.controller === true && ref.uid === ownerUid);
-}
-
 function isZero(value: unknown): boolean {
   if (value === undefined || value === null || value === 0 || value === false || value === '') return true;
   if (Array.isArray(value)) return value.length === 0;

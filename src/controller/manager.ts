@@ -53,7 +53,8 @@ export class Manager {
       informer.on((type, ms, previous) => this.onMicroservice(type, ms, previous));
 
     const owned: Record<string, KindCache<KubernetesObject>> = {};
-    for (const { apiVersion, kind } of ownedKinds) {
+    // Canary ReplicaSets are owned too; Deployment-made ReplicaSets lack the managed-by label.
+    for (const { apiVersion, kind } of [...ownedKinds, { apiVersion: 'apps/v1', kind: 'ReplicaSet' }]) {
       const kindInformers = informersFor<KubernetesObject>(apiVersion, kind, {
         labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}`,
       });
@@ -112,7 +113,7 @@ export class Manager {
       try {
         const result = await this.reconciler.reconcile(key);
         this.queue.forget(key);
-        if (result.requeueAfterMs) this.queue.addAfter(key, result.requeueAfterMs);
+        if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
       } catch (err) {
         const retryInMs = this.queue.addRateLimited(key);
         // A conflict only means a newer version exists; the retry reads it.

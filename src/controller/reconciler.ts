@@ -1,14 +1,17 @@
 // reconcile(key): read the Microservice and what it owns, converge the
 // children, and write status once at the end, whatever happened (Flux's
 // finalizeStatus). Errors are rethrown for a rate-limited retry.
-import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import {
+  ANNOTATION_ACTION,
   API_VERSION,
   FIELD_MANAGER,
   KIND,
   LABEL_MICROSERVICE,
   LABEL_REVISION,
+  LABEL_TRACK,
   STATUS_FIELD_MANAGER,
+  TRACK_CANARY,
 } from '../api/constants';
 import type { Microservice, MicroserviceStatus } from '../api/types';
 import type { KubeClient } from '../kube/client';
@@ -17,17 +20,26 @@ import type { EventRecorder } from '../kube/events';
 import type { Logger } from '../observability/logger';
 import {
   type ConfigReference,
+  isCanary,
+  isControlledBy,
+  notOwnedMessage,
   ownedKinds,
   referencedConfig,
   type RenderDefaults,
+  type RenderedChildren,
+  renderCanaryReplicaSet,
   renderChildren,
+  routerOf,
   stableStringify,
   type TrackedContent,
 } from '../render';
 import { desiredReplicas } from '../render/defaults';
+import { planRelease, type ReleaseAction, type ReleaseSettings } from '../rollout/release';
+import { releaseSteps, StepsError } from '../rollout/steps';
+import { weightedRouter } from '../traffic';
 import type { KindCache } from './caches';
-import { isControlledBy, needsApply, withAppliedHash } from './drift';
-import { deriveStatus, type Observation, statusEvents } from './status';
+import { needsApply, withAppliedHash } from './drift';
+import { deploymentComplete, deriveStatus, type Observation, releaseStateOf, statusEvents } from './status';
 
 export interface ReconcileResult {
   requeueAfterMs?: number;
@@ -36,12 +48,19 @@ export interface ReconcileResult {
 export interface ReconcilerDeps {
   client: KubeClient;
   microservices: KindCache<Microservice>;
-  /** Caches of the owned kinds, by kind. */
+  /** Caches of the owned kinds, by kind (ReplicaSet included). */
   owned: Record<string, KindCache<KubernetesObject>>;
   events: EventRecorder;
   log: Logger;
   defaults: RenderDefaults;
   now?: () => Date;
+}
+
+const ACTIONS: readonly ReleaseAction[] = ['promote', 'abort', 'retry', 'skip-analysis'];
+
+interface SyncResult {
+  observation: Observation;
+  requeueAfterMs?: number;
 }
 
 export class Reconciler {
@@ -53,44 +72,146 @@ export class Reconciler {
     // Gone or going: the garbage collector removes the children through their owner references.
     if (!microservice || microservice.metadata.deletionTimestamp) return {};
     const log = this.deps.log.child({ microservice: key, generation: microservice.metadata.generation });
+    const requested = microservice.metadata.annotations?.[ANNOTATION_ACTION];
+    const action = ACTIONS.find((a) => a === requested);
 
-    let observation: Observation;
+    let result: SyncResult;
     let failure: unknown;
     try {
-      observation = await this.sync(microservice, log);
+      result = await this.sync(microservice, action, log);
     } catch (err) {
       failure = err;
-      observation = this.failedObservation(microservice, err);
+      result = { observation: this.failedObservation(microservice, err) };
     }
-    await this.finalizeStatus(microservice, observation, log);
+    await this.finalizeStatus(microservice, result.observation, log);
+    // The action's effect is in status now, so consuming it loses nothing; a crash before this line repeats it harmlessly.
+    if (requested !== undefined && !failure)
+      await this.consumeAction(microservice, requested, action !== undefined, log);
     if (failure) throw failure;
-    return {};
+    return { requeueAfterMs: result.requeueAfterMs };
   }
 
-  private async sync(microservice: Microservice, log: Logger): Promise<Observation> {
-    const { namespace = '', name = '' } = microservice.metadata;
+  private async sync(microservice: Microservice, action: ReleaseAction | undefined, log: Logger): Promise<SyncResult> {
     const tracked = await this.readTrackedConfig(microservice);
     const rendered = renderChildren({ microservice, tracked, defaults: this.deps.defaults });
-
-    let deployment = this.deps.owned.Deployment?.get(namespace, name) as V1Deployment | undefined;
-    const liveRevision = deployment?.spec?.template.metadata?.labels?.[LABEL_REVISION];
-    // A paused release keeps the Deployment exactly as it is, scale included.
-    const heldBack = microservice.spec.release?.paused === true && liveRevision !== rendered.revision;
-
     for (const desired of rendered.objects) {
-      if (heldBack && desired.kind === 'Deployment') continue;
-      const written = await this.applyChild(microservice, desired, log);
-      if (written && desired.kind === 'Deployment') deployment = written as V1Deployment;
+      if (desired.kind !== 'Deployment') await this.applyChild(microservice, desired, log);
     }
     await this.pruneChildren(microservice, rendered.objects, log);
 
-    return {
-      generation: microservice.metadata.generation ?? 0,
+    const canaries = this.canaryReplicaSets(microservice);
+    if (isCanary(microservice.spec) || canaries.length > 0)
+      return this.syncCanary(microservice, rendered, canaries, action, log);
+    return { observation: await this.syncRolling(microservice, rendered, log) };
+  }
+
+  /** Rolling: the Deployment follows the spec, unless release.paused holds a new revision back. */
+  private async syncRolling(microservice: Microservice, rendered: RenderedChildren, log: Logger): Promise<Observation> {
+    let deployment = this.liveDeployment(microservice);
+    const liveRevision = deployment?.spec?.template.metadata?.labels?.[LABEL_REVISION];
+    const heldBack = microservice.spec.release?.paused === true && liveRevision !== rendered.revision;
+    if (!heldBack)
+      deployment =
+        ((await this.applyChild(microservice, this.deploymentOf(rendered), log)) as V1Deployment | undefined) ??
+        deployment;
+    return this.observation(microservice, rendered.revision, deployment, { heldBack });
+  }
+
+  /** Canary: the release state machine decides; this carries out its plan. */
+  private async syncCanary(
+    microservice: Microservice,
+    rendered: RenderedChildren,
+    canaries: V1ReplicaSet[],
+    action: ReleaseAction | undefined,
+    log: Logger,
+  ): Promise<SyncResult> {
+    const { namespace = '', name = '' } = microservice.metadata;
+    const settings = this.releaseSettings(microservice);
+    const router = settings.router === 'replicas' ? undefined : weightedRouter(settings.router, this.deps.client);
+    const routerWeight = router ? await router.readWeight(microservice) : undefined;
+    let deployment = this.liveDeployment(microservice);
+    const current = canaries.find((rs) => rs.metadata?.labels?.[LABEL_REVISION] === rendered.revision);
+
+    const plan = planRelease({
+      settings,
+      strategy: isCanary(microservice.spec) ? 'Canary' : 'Rolling',
+      state: releaseStateOf(microservice.status),
       desiredRevision: rendered.revision,
-      desiredReplicas: replicasOf(microservice, deployment),
-      deployment,
-      heldBack,
-      selector: `${LABEL_MICROSERVICE}=${name}`,
+      action,
+      now: this.now(),
+      observed: {
+        stableRevision: deployment?.spec?.template.metadata?.labels?.[LABEL_REVISION],
+        stableReplicas: deployment?.spec?.replicas ?? 0,
+        stablePods: deployment?.status?.replicas ?? 0,
+        stableReadyReplicas: deployment?.status?.readyReplicas ?? 0,
+        stableComplete: deployment !== undefined && deploymentComplete(deployment),
+        canary: current && { replicas: current.spec?.replicas ?? 0, readyReplicas: current.status?.readyReplicas ?? 0 },
+        staleCanaries: canaries.length - (current ? 1 : 0),
+        routerWeight,
+      },
+    });
+
+    if (plan.deploymentTemplate === 'desired' || !deployment) {
+      const desired = this.deploymentOf(rendered);
+      if (plan.stableReplicas !== undefined) desired.spec!.replicas = plan.stableReplicas;
+      deployment = ((await this.applyChild(microservice, desired, log)) as V1Deployment | undefined) ?? deployment;
+    } else if (plan.stableReplicas !== undefined && deployment.spec?.replicas !== plan.stableReplicas) {
+      await this.deps.client.scale('apps/v1', 'Deployment', namespace, name, plan.stableReplicas);
+      log.info({ replicas: plan.stableReplicas }, 'Scaled Deployment');
+    }
+    if (plan.canaryReplicas !== undefined) {
+      await this.applyChild(
+        microservice,
+        renderCanaryReplicaSet(microservice, rendered.template, rendered.revision, plan.canaryReplicas),
+        log,
+      );
+    }
+    if (router && plan.routerWeight !== undefined && plan.routerWeight !== routerWeight) {
+      // The state machine only raises the weight once canary pods are ready; refuse anything else here too.
+      if (plan.routerWeight > 0 && (current?.status?.readyReplicas ?? 0) === 0) {
+        log.warn({ weight: plan.routerWeight }, 'Refused to route traffic to a canary with no ready pods');
+      } else {
+        await router.setWeight(microservice, plan.routerWeight);
+        log.info({ router: settings.router, weight: plan.routerWeight }, 'Set canary weight');
+      }
+    }
+    if (plan.deleteCanaries) {
+      for (const rs of canaries) {
+        if (plan.canaryReplicas !== undefined && rs === current) continue;
+        await this.deps.client.delete('apps/v1', 'ReplicaSet', namespace, rs.metadata!.name!, rs.metadata!.uid!);
+        log.info({ replicaSet: rs.metadata?.name }, 'Deleted canary ReplicaSet');
+      }
+    }
+    for (const event of plan.events) {
+      log.info({ reason: event.reason }, event.message);
+      await this.deps.events.record(microservice, event.type, event.reason, event.message);
+    }
+    const observation = this.observation(microservice, rendered.revision, deployment, {
+      release: {
+        plan,
+        stepCount: settings.steps.length,
+        canary: current && { replicas: current.spec?.replicas ?? 0, readyReplicas: current.status?.readyReplicas ?? 0 },
+      },
+    });
+    return { observation, requeueAfterMs: plan.requeueAfterMs };
+  }
+
+  private releaseSettings(microservice: Microservice): ReleaseSettings {
+    const release = microservice.spec.release;
+    let steps;
+    try {
+      steps = releaseSteps(release?.canary);
+    } catch (err) {
+      if (err instanceof StepsError) throw new TerminalError('InvalidSteps', err.message);
+      throw err;
+    }
+    return {
+      steps,
+      router: routerOf(microservice.spec),
+      replicas: desiredReplicas(microservice.spec),
+      autoscaled: microservice.spec.autoscaling !== undefined,
+      paused: release?.paused === true,
+      progressDeadlineMs: (release?.progressDeadlineSeconds ?? 600) * 1_000,
     };
   }
 
@@ -106,10 +227,7 @@ export class Reconciler {
     // The caches hold only objects labelled as msop's; look before writing over anything else.
     live ??= await this.getIfExists(desired.apiVersion!, kind, namespace, name);
     if (live && !isControlledBy(live, owner.metadata.uid!)) {
-      throw new TerminalError(
-        'NotOwned',
-        `${kind} ${namespace}/${name} already exists and is not managed by Microservice ${owner.metadata.name}; delete or rename it so msop can manage it`,
-      );
+      throw new TerminalError('NotOwned', notOwnedMessage(kind, namespace, name, owner.metadata.name!));
     }
     const sent = withAppliedHash(desired);
     if (!needsApply(sent, live)) return undefined;
@@ -124,7 +242,7 @@ export class Reconciler {
     return written;
   }
 
-  /** Deletes owned objects the spec no longer asks for (a PodDisruptionBudget or an HPA). */
+  /** Deletes owned objects the spec no longer asks for (a PodDisruptionBudget, an HPA, the canary Service). */
   private async pruneChildren(owner: Microservice, rendered: KubernetesObject[], log: Logger): Promise<void> {
     const { namespace = '', uid = '' } = owner.metadata;
     const wanted = new Set(rendered.map((o) => `${o.kind}/${o.metadata?.name}`));
@@ -142,6 +260,25 @@ export class Reconciler {
         );
       }
     }
+  }
+
+  private canaryReplicaSets(microservice: Microservice): V1ReplicaSet[] {
+    const { namespace = '', name = '', uid = '' } = microservice.metadata;
+    return (this.deps.owned.ReplicaSet?.list(namespace) ?? []).filter(
+      (rs) =>
+        rs.metadata?.labels?.[LABEL_TRACK] === TRACK_CANARY &&
+        rs.metadata?.labels?.[LABEL_MICROSERVICE] === name &&
+        isControlledBy(rs, uid),
+    ) as V1ReplicaSet[];
+  }
+
+  private liveDeployment(microservice: Microservice): V1Deployment | undefined {
+    return this.deps.owned.Deployment?.get(microservice.metadata.namespace ?? '', microservice.metadata.name ?? '') as
+      V1Deployment | undefined;
+  }
+
+  private deploymentOf(rendered: RenderedChildren): V1Deployment {
+    return structuredClone(rendered.objects.find((o) => o.kind === 'Deployment')) as V1Deployment;
   }
 
   private async getIfExists(
@@ -180,28 +317,40 @@ export class Reconciler {
     return { configMaps: await read('ConfigMap', refs.configMaps), secrets: await read('Secret', refs.secrets) };
   }
 
+  private observation(
+    microservice: Microservice,
+    revision: string,
+    deployment: V1Deployment | undefined,
+    extra: Partial<Observation>,
+  ): Observation {
+    return {
+      generation: microservice.metadata.generation ?? 0,
+      desiredRevision: revision,
+      desiredReplicas: replicasOf(microservice, deployment),
+      deployment,
+      heldBack: false,
+      selector: `${LABEL_MICROSERVICE}=${microservice.metadata.name}`,
+      ...extra,
+    };
+  }
+
   private failedObservation(microservice: Microservice, err: unknown): Observation {
-    const { namespace = '', name = '' } = microservice.metadata;
-    const deployment = this.deps.owned.Deployment?.get(namespace, name) as V1Deployment | undefined;
+    const deployment = this.liveDeployment(microservice);
     const terminal = err instanceof TerminalError;
     return {
       generation: microservice.metadata.generation ?? 0,
       desiredReplicas: replicasOf(microservice, deployment),
       deployment,
       heldBack: false,
-      selector: `${LABEL_MICROSERVICE}=${name}`,
-      failure: {
-        reason: terminal ? err.reason : 'ReconcileError',
-        message: errorMessage(err),
-        terminal,
-      },
+      selector: `${LABEL_MICROSERVICE}=${microservice.metadata.name}`,
+      failure: { reason: terminal ? err.reason : 'ReconcileError', message: errorMessage(err), terminal },
     };
   }
 
   /** The one status write of a reconcile, skipped when nothing changed. */
   private async finalizeStatus(microservice: Microservice, observation: Observation, log: Logger): Promise<void> {
     const previous = microservice.status;
-    const next = deriveStatus(previous, observation, (this.deps.now?.() ?? new Date()).toISOString());
+    const next = deriveStatus(previous, observation, this.now().toISOString());
     if (stableStringify(previous ?? {}) === stableStringify(next)) return;
     const { name, namespace } = microservice.metadata;
     await this.deps.client.applyStatus(
@@ -212,6 +361,32 @@ export class Reconciler {
     for (const event of statusEvents(previous as MicroserviceStatus | undefined, next)) {
       await this.deps.events.record(microservice, event.type, event.reason, event.message);
     }
+  }
+
+  /** Removes the msop.dev/action annotation once its effect is recorded. */
+  private async consumeAction(
+    microservice: Microservice,
+    requested: string,
+    known: boolean,
+    log: Logger,
+  ): Promise<void> {
+    const { namespace = '', name = '' } = microservice.metadata;
+    if (!known) {
+      await this.deps.events.record(
+        microservice,
+        'Warning',
+        'UnknownAction',
+        `Ignored msop.dev/action "${requested}": use promote, abort, retry or skip-analysis`,
+      );
+    }
+    await this.deps.client.mergePatch(API_VERSION, KIND, namespace, name, {
+      metadata: { annotations: { [ANNOTATION_ACTION]: null } },
+    });
+    log.info({ action: requested }, known ? 'Consumed action' : 'Ignored unknown action');
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
   }
 }
 

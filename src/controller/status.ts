@@ -2,7 +2,14 @@
 // reconciler passes the clock in, and an unchanged observation gives an equal
 // status, so no write follows.
 import type { V1Deployment } from '@kubernetes/client-node';
-import { CONDITION_READY, CONDITION_RECONCILING, CONDITION_STALLED, LABEL_REVISION } from '../api/constants';
+import type { ReleasePlan, ReleaseState } from '../rollout/release';
+import {
+  CONDITION_READY,
+  CONDITION_RECONCILING,
+  CONDITION_RELEASED,
+  CONDITION_STALLED,
+  LABEL_REVISION,
+} from '../api/constants';
 import type { Phase } from '../api/constants';
 import type { MicroserviceStatus } from '../api/types';
 import { type Condition, type ConditionInput, removeCondition, setCondition } from './conditions';
@@ -25,6 +32,37 @@ export interface Observation {
   heldBack: boolean;
   selector: string;
   failure?: ReconcileFailure;
+  /** Set for Canary releases (and while a canary is drained after switching to Rolling). */
+  release?: ReleaseObservation;
+}
+
+export interface ReleaseObservation {
+  plan: ReleasePlan;
+  stepCount: number;
+  canary?: { replicas: number; readyReplicas: number };
+}
+
+/** The Deployment has rolled out its template and every pod is ready. */
+export function deploymentComplete(deployment: V1Deployment): boolean {
+  const desired = deployment.spec?.replicas ?? 1;
+  const status = deployment.status ?? {};
+  return (
+    (status.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0) &&
+    (status.updatedReplicas ?? 0) === desired &&
+    (status.availableReplicas ?? 0) === desired &&
+    (status.replicas ?? 0) === desired
+  );
+}
+
+/** The release state kept in status between reconciles. */
+export function releaseStateOf(status: MicroserviceStatus | undefined): ReleaseState {
+  return {
+    canaryRevision: status?.canaryRevision,
+    failedRevision: status?.failedRevision,
+    currentStep: status?.currentStep,
+    stepStartTime: status?.stepStartTime,
+    desiredWeight: status?.desiredWeight,
+  };
 }
 
 interface Rollout {
@@ -78,7 +116,25 @@ export function deriveStatus(
   let phase: Phase;
   let message: string;
 
-  if (obs.failure?.terminal || rollout.deadlineExceeded) {
+  const plan = obs.release?.plan;
+  if (plan?.phase && !obs.failure) {
+    message = plan.message ?? '';
+    phase = plan.phase;
+    if (rollout.complete && rollout.revision === obs.deployment?.spec?.template.metadata?.labels?.[LABEL_REVISION]) {
+      stableRevision = rollout.revision;
+    }
+    if (phase === 'RolledBack') {
+      set({ type: CONDITION_STALLED, status: 'True', reason: plan.released.reason, message });
+      set({ type: CONDITION_READY, status: 'False', reason: plan.released.reason, message });
+      clear(CONDITION_RECONCILING);
+    } else {
+      const reason = phase === 'Paused' ? 'Paused' : plan.released.reason;
+      set({ type: CONDITION_READY, status: 'False', reason, message });
+      if (phase === 'Paused') clear(CONDITION_RECONCILING);
+      else set({ type: CONDITION_RECONCILING, status: 'True', reason, message });
+      clear(CONDITION_STALLED);
+    }
+  } else if (obs.failure?.terminal || rollout.deadlineExceeded) {
     const reason = obs.failure?.reason ?? 'ProgressDeadlineExceeded';
     message = obs.failure?.message ?? rollout.deadlineExceeded!;
     set({ type: CONDITION_STALLED, status: 'True', reason, message });
@@ -115,24 +171,69 @@ export function deriveStatus(
     phase = stableRevision ? 'Progressing' : 'Initializing';
   }
 
+  if (plan && !obs.failure) set({ type: CONDITION_RELEASED, ...plan.released });
+
   const depStatus = obs.deployment?.status ?? {};
-  const readyReplicas = depStatus.readyReplicas ?? 0;
+  const canary = obs.release?.canary;
+  const readyReplicas = (depStatus.readyReplicas ?? 0) + (canary?.readyReplicas ?? 0);
+  // During a release the stable Deployment may be scaled below spec.replicas to make room for the canary.
+  const stableDesired = obs.release ? (obs.deployment?.spec?.replicas ?? obs.desiredReplicas) : obs.desiredReplicas;
+  const desired = stableDesired + (canary?.replicas ?? 0);
   return {
     observedGeneration: obs.generation,
     phase,
     conditions: orderConditions(conditions),
     ...(stableRevision ? { stableRevision } : {}),
-    replicas: depStatus.replicas ?? 0,
+    ...releaseFields(previous, obs),
+    replicas: (depStatus.replicas ?? 0) + (canary?.replicas ?? 0),
     readyReplicas,
     updatedReplicas: depStatus.updatedReplicas ?? 0,
     availableReplicas: depStatus.availableReplicas ?? 0,
     selector: obs.selector,
-    ready: `${readyReplicas}/${obs.desiredReplicas}`,
+    ready: `${readyReplicas}/${desired}`,
     message,
   } as MicroserviceStatus;
 }
 
-const CONDITION_ORDER = [CONDITION_READY, CONDITION_RECONCILING, CONDITION_STALLED];
+/** Release state from the plan; after a failed reconcile, the previous state is kept so nothing is lost. */
+function releaseFields(previous: MicroserviceStatus | undefined, obs: Observation): Partial<MicroserviceStatus> {
+  const drop = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  if (obs.failure || !obs.release) {
+    const {
+      canaryRevision,
+      failedRevision,
+      currentStep,
+      stepCount,
+      stepStartTime,
+      desiredWeight,
+      canaryWeight,
+      canaryReplicas,
+      canaryReadyReplicas,
+    } = previous ?? {};
+    return drop({
+      canaryRevision,
+      failedRevision,
+      currentStep,
+      stepCount,
+      stepStartTime,
+      desiredWeight,
+      canaryWeight,
+      canaryReplicas,
+      canaryReadyReplicas,
+    });
+  }
+  const { plan, stepCount, canary } = obs.release;
+  const inRelease = plan.state.canaryRevision !== undefined;
+  return drop({
+    ...plan.state,
+    stepCount: inRelease ? stepCount : undefined,
+    canaryWeight: plan.canaryWeight,
+    canaryReplicas: canary?.replicas,
+    canaryReadyReplicas: canary?.readyReplicas,
+  });
+}
+
+const CONDITION_ORDER = [CONDITION_READY, CONDITION_RECONCILING, CONDITION_STALLED, CONDITION_RELEASED];
 
 /** A fixed order, so an equal set of conditions serializes to equal bytes. */
 function orderConditions(conditions: Condition[]): Condition[] {

@@ -21,6 +21,12 @@ export interface WatchEvent<T> {
 
 type Query = Record<string, string | number | boolean | undefined>;
 
+export interface JsonPatchOperation {
+  op: 'add' | 'remove' | 'replace' | 'test';
+  path: string;
+  value?: unknown;
+}
+
 interface RequestOptions {
   query?: Query;
   body?: unknown;
@@ -33,6 +39,7 @@ interface RequestOptions {
 const JSON_TYPE = 'application/json';
 const APPLY_TYPE = 'application/apply-patch+yaml';
 const MERGE_TYPE = 'application/merge-patch+json';
+const JSON_PATCH_TYPE = 'application/json-patch+json';
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 export class KubeClient {
@@ -123,6 +130,24 @@ export class KubeClient {
   ): Promise<T> {
     const path = resourcePath(resourceType(apiVersion, kind), namespace, name);
     return this.request<T>(HttpMethod.PATCH, path, { body: patch, contentType: MERGE_TYPE });
+  }
+
+  /** A JSON patch; `test` operations make it fail rather than change an object that moved on. */
+  jsonPatch<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    name: string,
+    operations: JsonPatchOperation[],
+  ): Promise<T> {
+    const path = resourcePath(resourceType(apiVersion, kind), namespace, name);
+    return this.request<T>(HttpMethod.PATCH, path, { body: operations, contentType: JSON_PATCH_TYPE });
+  }
+
+  /** Sets replicas through the scale subresource, leaving every other field and its owner alone. */
+  async scale(apiVersion: string, kind: string, namespace: string, name: string, replicas: number): Promise<void> {
+    const path = `${resourcePath(resourceType(apiVersion, kind), namespace, name)}/scale`;
+    await this.request(HttpMethod.PATCH, path, { body: { spec: { replicas } }, contentType: MERGE_TYPE });
   }
 
   /** Deletes only the object with this uid, so a same-named replacement is never hit. */

@@ -27,7 +27,13 @@ const table: ResourceType[] = [
     namespaced: true,
   },
   { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases', namespaced: true },
+  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', plural: 'httproutes', namespaced: true },
+  { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', plural: 'virtualservices', namespaced: true },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', plural: 'ingresses', namespaced: true },
 ];
+
+/** Every kind msop has a REST mapping for; the chart's RBAC is checked against it. */
+export const resourceTypes: readonly ResourceType[] = table;
 
 export function resourceType(apiVersion: string, kind: string): ResourceType {
   const found = table.find((t) => t.apiVersion === apiVersion && t.kind === kind);

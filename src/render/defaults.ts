@@ -31,3 +31,9 @@ export interface RenderDefaults {
   /** Container resources when spec.resources is absent, e.g. requests {cpu: 100m, memory: 128Mi}, limits {memory: 256Mi}. */
   resources: V1ResourceRequirements;
 }
+
+export const isCanary = (spec: MicroserviceSpec): boolean => spec.release?.strategy === 'Canary';
+
+/** The traffic router of a Canary release; replicas when none is set. */
+export const routerOf = (spec: MicroserviceSpec): 'replicas' | 'gatewayAPI' | 'istio' | 'nginx' =>
+  spec.release?.canary?.traffic?.router ?? 'replicas';

@@ -15,7 +15,7 @@ import { onlyReferenced, referencedConfig, type TrackedContent } from './tracked
 export type { RenderDefaults } from './defaults';
 export type { ConfigReference, ReferencedConfig, TrackedContent } from './tracked';
 export { referencedConfig } from './tracked';
-export { ownedKinds, type OwnedKind, RenderError } from './ownership';
+export { isControlledBy, notOwnedMessage, ownedKinds, type OwnedKind, RenderError } from './ownership';
 export { revisionOf, stableStringify } from './hash';
 export { withTrack } from './pod-template';
 export { renderTrackService } from './services';
@@ -54,3 +54,5 @@ export function renderChildren({ microservice, tracked, defaults }: RenderInput)
     ],
   };
 }
+export { canaryReplicaSetName, renderCanaryReplicaSet } from './replicaset';
+export { isCanary, routerOf } from './defaults';

@@ -1,4 +1,4 @@
-import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
 import { API_VERSION, KIND } from '../api/constants';
 import type { Microservice } from '../api/types';
 import { commonLabels, type Labels } from './labels';
@@ -51,4 +51,14 @@ export function childMetadata(
     annotations: nonEmptyMap(extra.annotations),
     ownerReferences: [ownerReference(microservice)],
   });
+}
+
+/** True when the object's controller reference names this owner uid. */
+export function isControlledBy(object: KubernetesObject, ownerUid: string): boolean {
+  return (object.metadata?.ownerReferences ?? []).some((ref) => ref.controller === true && ref.uid === ownerUid);
+}
+
+/** The error for an object msop would write over but does not own. */
+export function notOwnedMessage(kind: string, namespace: string, name: string, owner: string): string {
+  return `${kind} ${namespace}/${name} already exists and is not managed by Microservice ${owner}; delete or rename it so msop can manage it`;
 }

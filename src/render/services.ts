@@ -1,11 +1,15 @@
 import type { V1Service, V1ServicePort } from '@kubernetes/client-node';
-import { TRACK_STABLE } from '../api/constants';
+import { TRACK_CANARY, TRACK_STABLE } from '../api/constants';
 import type { Microservice, MicroserviceSpec } from '../api/types';
-import { DEFAULT_PROTOCOL, portsOf } from './defaults';
+import { DEFAULT_PROTOCOL, isCanary, portsOf, routerOf } from './defaults';
 import { microserviceSelector, trackSelector } from './labels';
 import { childMetadata, identityOf } from './ownership';
 
-/** The apex Service `<name>`: selects every track, so under the replicas router weight = ready-replica ratio. */
+/**
+ * The apex Service `<name>`. Under the replicas router it selects every track, so the canary's share of
+ * traffic is its share of ready pods. Under a weighted router it selects stable pods only, and the router
+ * splits traffic between `<name>-stable` and `<name>-canary`.
+ */
 export function renderApexService(microservice: Microservice): V1Service {
   const { name } = identityOf(microservice);
   const settings = microservice.spec.service ?? {};
@@ -15,7 +19,10 @@ export function renderApexService(microservice: Microservice): V1Service {
     metadata: childMetadata(microservice, name, { labels: settings.labels, annotations: settings.annotations }),
     spec: {
       type: settings.type ?? 'ClusterIP',
-      selector: microserviceSelector(name),
+      selector:
+        isCanary(microservice.spec) && routerOf(microservice.spec) !== 'replicas'
+          ? trackSelector(name, TRACK_STABLE)
+          : microserviceSelector(name),
       ports: servicePorts(microservice.spec),
     },
   };
@@ -32,8 +39,11 @@ export function renderTrackService(microservice: Microservice, track: string): V
   };
 }
 
+/** The apex and `-stable` Services, plus `-canary` for Canary releases. */
 export function renderServices(microservice: Microservice): V1Service[] {
-  return [renderApexService(microservice), renderTrackService(microservice, TRACK_STABLE)];
+  const services = [renderApexService(microservice), renderTrackService(microservice, TRACK_STABLE)];
+  if (isCanary(microservice.spec)) services.push(renderTrackService(microservice, TRACK_CANARY));
+  return services;
 }
 
 /** One Service port per declared port, targeting the container port by name so a port renumbering needs no Service change. */

@@ -29,11 +29,26 @@ export default async function globalSetup(): Promise<void> {
   const crd = path.join(__dirname, '..', '..', 'crds', 'microservice.yaml');
   kubectl('apply', '--server-side', '--force-conflicts', '-f', crd);
   kubectl('wait', '--for=condition=Established', 'crd/microservices.msop.dev', '--timeout=60s');
+  // The router CRDs come from the Gateway API and Istio Go modules (hack/cluster/router-crds.sh).
+  const routerCrds = process.env.MSOP_TEST_ROUTER_CRDS;
+  if (!routerCrds || !existsSync(routerCrds)) {
+    throw new Error(
+      'MSOP_TEST_ROUTER_CRDS is not set: run the cluster tests with `make test-cluster`, or export MSOP_TEST_ROUTER_CRDS=$(hack/cluster/router-crds.sh)',
+    );
+  }
+  kubectl('apply', '--server-side', '--force-conflicts', '-f', routerCrds);
+  kubectl(
+    'wait',
+    '--for=condition=Established',
+    'crd/httproutes.gateway.networking.k8s.io',
+    'crd/virtualservices.networking.istio.io',
+    '--timeout=60s',
+  );
   // Discovery lags Established by a moment; kubectl explain and scale need it.
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
-      kubectl('get', 'microservices', '-A');
+      kubectl('get', 'microservices,httproutes,virtualservices', '-A');
       return;
     } catch (err) {
       if (Date.now() > deadline) throw err;

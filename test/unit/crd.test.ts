@@ -147,13 +147,15 @@ describe('crds/microservice.yaml', () => {
     const columns = version.additionalPrinterColumns ?? [];
 
     test('are listed in order', () => {
-      expect(columns.map((c) => c.name)).toEqual(['Phase', 'Ready', 'Stable', 'Age', 'Image', 'Message']);
+      expect(columns.map((c) => c.name)).toEqual(['Phase', 'Weight', 'Ready', 'Stable', 'Canary', 'Age', 'Image', 'Message']);
     });
 
     test.each([
       ['Phase', 'string', '.status.phase', 0],
+      ['Weight', 'integer', '.status.canaryWeight', 0],
       ['Ready', 'string', '.status.ready', 0],
       ['Stable', 'string', '.status.stableRevision', 0],
+      ['Canary', 'string', '.status.canaryRevision', 0],
       ['Age', 'date', '.metadata.creationTimestamp', 0],
       ['Image', 'string', '.spec.image', 1],
       ['Message', 'string', '.status.message', 1],

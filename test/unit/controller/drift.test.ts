@@ -2,11 +2,11 @@ import type { KubernetesObject, V1OwnerReference, V1Service } from '@kubernetes/
 import {
   ANNOTATION_APPLIED,
   appliedHash,
-  isControlledBy,
   isSubset,
   needsApply,
   withAppliedHash,
 } from '../../../src/controller/drift';
+import { isControlledBy } from '../../../src/render/ownership';
 
 describe('isSubset', () => {
   test.each<[string, unknown, unknown]>([

@@ -1,0 +1,456 @@
+// The canary release state machine, pure: (settings, persisted release state,
+// what the cluster shows now, a requested action, the time) → a plan for this
+// reconcile and the next persisted state. All state it needs between
+// reconciles lives in status, so a restarted operator continues where it was.
+import type { Phase } from '../api/constants';
+import { formatDuration } from './duration';
+import { canaryReplicasFor, replicaWeight, stableReplicasFor } from './replicas';
+import type { Step } from './steps';
+
+export type RouterKind = 'replicas' | 'gatewayAPI' | 'istio' | 'nginx';
+export type ReleaseAction = 'promote' | 'abort' | 'retry' | 'skip-analysis';
+
+/** What persists in status between reconciles. */
+export interface ReleaseState {
+  canaryRevision?: string;
+  failedRevision?: string;
+  currentStep?: number;
+  stepStartTime?: string;
+  desiredWeight?: number;
+}
+
+export interface ReleaseSettings {
+  steps: Step[];
+  router: RouterKind;
+  /** spec.replicas; under autoscaling the stable's current replicas are used instead. */
+  replicas: number;
+  autoscaled: boolean;
+  paused: boolean;
+  progressDeadlineMs: number;
+}
+
+export interface ReleaseObservation {
+  /** The revision of the stable Deployment's pod template; undefined before the first deployment. */
+  stableRevision?: string;
+  /** The Deployment's spec.replicas (the HPA's choice under autoscaling). */
+  stableReplicas: number;
+  /** Stable pods that exist now, ready or not. */
+  stablePods: number;
+  stableReadyReplicas: number;
+  /** The Deployment has rolled out its template and every pod is ready. */
+  stableComplete: boolean;
+  /** The canary ReplicaSet of the desired revision. */
+  canary?: { replicas: number; readyReplicas: number };
+  /** Canary ReplicaSets of other revisions (left by a replaced release). */
+  staleCanaries: number;
+  /** The weight the traffic router carries, read back from it (weighted routers). */
+  routerWeight?: number;
+}
+
+export interface ReleaseInput {
+  settings: ReleaseSettings;
+  /** Rolling after Canary (the strategy was changed): no release, any canary is drained. */
+  strategy: 'Canary' | 'Rolling';
+  state: ReleaseState;
+  desiredRevision: string;
+  observed: ReleaseObservation;
+  action?: ReleaseAction;
+  now: Date;
+}
+
+export interface ReleaseEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+export interface ReleasePlan {
+  /** Keep the stable Deployment's template, or move it to the desired revision. */
+  deploymentTemplate: 'keep' | 'desired';
+  /** Replicas for the stable Deployment; undefined leaves them to the HPA. */
+  stableReplicas?: number;
+  /** Replicas for the canary ReplicaSet of the desired revision; undefined means none should exist. */
+  canaryReplicas?: number;
+  /** Remove the canary ReplicaSets now: traffic has left them. */
+  deleteCanaries: boolean;
+  /** The weight to set on a weighted router; undefined leaves it as it is. */
+  routerWeight?: number;
+  state: ReleaseState;
+  /** Set while a release is in progress or was rolled back; otherwise the Rolling status applies. */
+  phase?: Phase;
+  message?: string;
+  released: { status: 'True' | 'False'; reason: string; message: string };
+  /** The canary's traffic share now, for status.canaryWeight. */
+  canaryWeight: number;
+  events: ReleaseEvent[];
+  /** Come back this soon even without an event (a pause, a router to verify). */
+  requeueAfterMs?: number;
+}
+
+const VERIFY_INTERVAL_MS = 1_000;
+
+export function planRelease(input: ReleaseInput): ReleasePlan {
+  const { settings, observed, desiredRevision: revision, action } = input;
+  const state: ReleaseState = { ...input.state };
+  const events: ReleaseEvent[] = [];
+  if (action === 'retry' && state.failedRevision === revision) {
+    state.failedRevision = undefined;
+    events.push({ type: 'Normal', reason: 'Retry', message: `Retrying revision ${revision} as asked` });
+  }
+  const ctx = new Context(input, state, events);
+
+  // Nothing deployed yet: there is no stable revision to protect, so deploy straight to stable.
+  if (observed.stableRevision === undefined || input.strategy === 'Rolling') return ctx.idle('desired');
+  if (state.failedRevision === revision) return ctx.rolledBack();
+  if (state.canaryRevision === revision && observed.stableRevision === revision) return ctx.finishPromotion();
+  if (observed.stableRevision === revision) return ctx.idle('desired');
+  return ctx.release();
+}
+
+class Context {
+  private readonly settings: ReleaseSettings;
+  private readonly observed: ReleaseObservation;
+  private readonly revision: string;
+  private readonly now: number;
+  private readonly weighted: boolean;
+  /** The total the weights are shares of: spec.replicas, or the stable's replicas under an HPA. */
+  private readonly total: number;
+
+  constructor(
+    private readonly input: ReleaseInput,
+    private readonly state: ReleaseState,
+    private readonly events: ReleaseEvent[],
+  ) {
+    this.settings = input.settings;
+    this.observed = input.observed;
+    this.revision = input.desiredRevision;
+    this.now = input.now.getTime();
+    this.weighted = input.settings.router !== 'replicas';
+    this.total = input.settings.autoscaled ? input.observed.stableReplicas : input.settings.replicas;
+  }
+
+  /** No release: the stable Deployment follows the spec, and any canary is drained and removed. */
+  idle(template: 'keep' | 'desired'): ReleasePlan {
+    const state: ReleaseState = { failedRevision: this.state.failedRevision };
+    return {
+      ...this.drain(),
+      deploymentTemplate: template,
+      state,
+      released: {
+        status: 'True',
+        reason: 'Released',
+        message: `Revision ${this.observed.stableRevision ?? this.revision} is stable`,
+      },
+    };
+  }
+
+  rolledBack(): ReleasePlan {
+    const message = `Revision ${this.revision} was rolled back; ${this.observed.stableRevision} serves. Change the spec, or run kubectl msop retry, to release again`;
+    return {
+      ...this.drain(),
+      deploymentTemplate: 'keep',
+      state: { failedRevision: this.revision },
+      phase: 'RolledBack',
+      message,
+      released: { status: 'False', reason: 'RolledBack', message },
+    };
+  }
+
+  /** Promotion after the Deployment moved to the canary's revision: wait for it, shift back, remove the canary. */
+  finishPromotion(): ReleasePlan {
+    const base = {
+      deploymentTemplate: 'desired' as const,
+      stableReplicas: this.stableTarget(this.total),
+      state: this.state,
+      phase: 'Promoting' as const,
+      released: { status: 'False' as const, reason: 'Promoting', message: `Promoting revision ${this.revision}` },
+    };
+    if (!this.observed.stableComplete) {
+      return {
+        ...base,
+        canaryReplicas: this.observed.canary?.replicas,
+        deleteCanaries: false,
+        routerWeight: this.weighted ? 100 : undefined,
+        message: `Promoting ${this.revision}: waiting for the Deployment to roll out (${this.observed.stableReadyReplicas}/${this.total} ready)`,
+        canaryWeight: this.currentWeight(),
+        events: this.events,
+      };
+    }
+    if (this.weighted && this.observed.routerWeight !== 0 && this.observed.routerWeight !== undefined) {
+      return {
+        ...base,
+        canaryReplicas: this.observed.canary?.replicas,
+        deleteCanaries: false,
+        routerWeight: 0,
+        message: `Promoting ${this.revision}: moving traffic back to the stable Service`,
+        canaryWeight: this.currentWeight(),
+        events: this.events,
+        requeueAfterMs: VERIFY_INTERVAL_MS,
+      };
+    }
+    const done = this.observed.canary === undefined && this.observed.staleCanaries === 0;
+    if (done) {
+      this.events.push({ type: 'Normal', reason: 'Promoted', message: `Promoted revision ${this.revision} to stable` });
+      return this.idle('desired');
+    }
+    return {
+      ...base,
+      deleteCanaries: true,
+      routerWeight: this.weighted ? 0 : undefined,
+      message: `Promoting ${this.revision}: removing the canary`,
+      canaryWeight: 0,
+      events: this.events,
+    };
+  }
+
+  release(): ReleasePlan {
+    const state = this.state;
+    if (state.canaryRevision !== this.revision) {
+      const replacing = state.canaryRevision ? `, replacing canary ${state.canaryRevision}` : '';
+      this.events.push({
+        type: 'Normal',
+        reason: 'ReleaseStarted',
+        message: `Started canary release of revision ${this.revision} (stable ${this.observed.stableRevision}${replacing})`,
+      });
+      Object.assign(state, {
+        canaryRevision: this.revision,
+        currentStep: 0,
+        stepStartTime: this.input.now.toISOString(),
+        desiredWeight: 0,
+      });
+    }
+    if (this.input.action === 'abort') return this.rollBack('Aborted', 'aborted on request (msop.dev/action: abort)');
+
+    // A canary of an earlier revision must be gone before this one takes traffic: both would match the canary Service.
+    if (this.observed.staleCanaries > 0) {
+      return this.inRelease({
+        ...this.drain(),
+        message: `Removing the canary of an earlier revision before releasing ${this.revision}`,
+      });
+    }
+    if (this.input.action === 'promote' && this.step() < this.settings.steps.length) {
+      this.events.push({
+        type: 'Normal',
+        reason: 'PromoteRequested',
+        message: `Skipping the remaining steps of ${this.revision} as asked`,
+      });
+      this.advanceTo(this.settings.steps.length);
+    }
+    if (this.settings.paused) return this.hold();
+    const step = this.settings.steps[this.step()];
+    if (!step) return this.promote();
+    return step.kind === 'setWeight' ? this.setWeight(step.weight) : this.pause(step.durationMs);
+  }
+
+  private setWeight(weight: number): ReleasePlan {
+    const weightNow = Math.max(weight, this.state.desiredWeight ?? 0);
+    this.state.desiredWeight = weightNow;
+    const canaryTarget = canaryReplicasFor(weightNow, this.total);
+    const stableTarget = this.weighted
+      ? this.stableTarget(this.total)
+      : this.stableTarget(stableReplicasFor(weightNow, this.total));
+    const ready =
+      this.canaryReady() >= canaryTarget && (stableTarget === undefined || this.observed.stablePods === stableTarget);
+    const plan = { canaryReplicas: canaryTarget, stableReplicas: stableTarget };
+    if (!ready) {
+      const late = this.overDeadline();
+      if (late)
+        return this.rollBack(
+          'ProgressDeadlineExceeded',
+          `canary ${this.revision} had ${this.canaryReady()}/${canaryTarget} ready pods after ${late}`,
+        );
+      return this.inRelease({
+        ...plan,
+        message: `${this.stepLabel()}: waiting for canary pods (${this.canaryReady()}/${canaryTarget} ready)`,
+        requeueAfterMs: this.deadlineLeft(),
+      });
+    }
+    if (this.weighted && this.observed.routerWeight !== weightNow) {
+      return this.inRelease({
+        ...plan,
+        routerWeight: weightNow,
+        message: `${this.stepLabel()}: setting the route weight to ${weightNow}%`,
+        requeueAfterMs: VERIFY_INTERVAL_MS,
+      });
+    }
+    this.events.push({
+      type: 'Normal',
+      reason: 'StepCompleted',
+      message: `Canary ${this.revision} at ${weightNow}% (step ${this.step() + 1}/${this.settings.steps.length})`,
+    });
+    this.advanceTo(this.step() + 1);
+    return this.inRelease({
+      ...plan,
+      routerWeight: this.weighted ? weightNow : undefined,
+      message: `Canary ${this.revision} at ${weightNow}%`,
+      requeueAfterMs: 0,
+    });
+  }
+
+  private pause(durationMs: number | undefined): ReleasePlan {
+    const weight = this.state.desiredWeight ?? 0;
+    const plan = this.holdPlan(weight);
+    if (durationMs === undefined) {
+      return this.inRelease({
+        ...plan,
+        phase: 'Paused',
+        message: `${this.stepLabel()}: waiting for promotion (kubectl msop promote, or the annotation msop.dev/action: promote)`,
+      });
+    }
+    const left = durationMs - this.elapsed();
+    if (left > 0) {
+      return this.inRelease({
+        ...plan,
+        message: `${this.stepLabel()}: pausing, ${formatDuration(left)} left`,
+        requeueAfterMs: left,
+      });
+    }
+    this.events.push({
+      type: 'Normal',
+      reason: 'StepCompleted',
+      message: `Canary ${this.revision} paused ${formatDuration(durationMs)} at ${weight}% (step ${this.step() + 1}/${this.settings.steps.length})`,
+    });
+    this.advanceTo(this.step() + 1);
+    return this.inRelease({ ...plan, message: `Canary ${this.revision} at ${weight}%`, requeueAfterMs: 0 });
+  }
+
+  /** The last steps of a promotion before the Deployment changes: the canary at full size and all traffic. */
+  private promote(): ReleasePlan {
+    const canaryTarget = Math.max(1, this.total);
+    const plan = {
+      canaryReplicas: canaryTarget,
+      stableReplicas: this.weighted ? this.stableTarget(this.total) : this.stableTarget(this.observed.stableReplicas),
+    };
+    const released = { status: 'False' as const, reason: 'Promoting', message: `Promoting revision ${this.revision}` };
+    if (this.canaryReady() < canaryTarget) {
+      const late = this.overDeadline();
+      if (late)
+        return this.rollBack(
+          'ProgressDeadlineExceeded',
+          `canary ${this.revision} had ${this.canaryReady()}/${canaryTarget} ready pods after ${late}`,
+        );
+      return this.inRelease({
+        ...plan,
+        phase: 'Promoting',
+        released,
+        message: `Promoting ${this.revision}: scaling the canary to ${canaryTarget} (${this.canaryReady()} ready)`,
+        requeueAfterMs: this.deadlineLeft(),
+      });
+    }
+    if (this.weighted && this.observed.routerWeight !== 100) {
+      return this.inRelease({
+        ...plan,
+        phase: 'Promoting',
+        released,
+        routerWeight: 100,
+        message: `Promoting ${this.revision}: sending all traffic to the canary`,
+        requeueAfterMs: VERIFY_INTERVAL_MS,
+      });
+    }
+    return this.inRelease({
+      ...plan,
+      routerWeight: this.weighted ? 100 : undefined,
+      deploymentTemplate: 'desired',
+      phase: 'Promoting',
+      released,
+      message: `Promoting ${this.revision}: updating the Deployment`,
+    });
+  }
+
+  /** release.paused: everything stays where it is. */
+  private hold(): ReleasePlan {
+    const weight = this.state.desiredWeight ?? 0;
+    return this.inRelease({
+      ...this.holdPlan(weight),
+      phase: 'Paused',
+      message: `${this.stepLabel()}: paused (spec.release.paused); set it to false to continue`,
+    });
+  }
+
+  private holdPlan(weight: number): Partial<ReleasePlan> {
+    const stable = this.weighted
+      ? this.stableTarget(this.total)
+      : this.stableTarget(stableReplicasFor(weight, this.total));
+    return {
+      canaryReplicas: this.observed.canary?.replicas ?? canaryReplicasFor(weight, this.total),
+      stableReplicas: stable,
+    };
+  }
+
+  private rollBack(reason: string, detail: string): ReleasePlan {
+    const message = `Rolled back revision ${this.revision}: ${detail}`;
+    this.events.push({ type: 'Warning', reason: 'RolledBack', message });
+    this.state.failedRevision = this.revision;
+    const plan = this.rolledBack();
+    return { ...plan, message, released: { status: 'False', reason, message } };
+  }
+
+  /** Traffic back to the stable pods, then the canaries removed once nothing routes to them. */
+  private drain(): Omit<ReleasePlan, 'deploymentTemplate' | 'state' | 'released'> {
+    const anyCanary = this.observed.canary !== undefined || this.observed.staleCanaries > 0;
+    const trafficLeft = this.weighted
+      ? (this.observed.routerWeight ?? 0) === 0
+      : this.observed.stableReadyReplicas >= 1;
+    return {
+      stableReplicas: this.stableTarget(this.total),
+      canaryReplicas: undefined,
+      deleteCanaries: anyCanary && trafficLeft,
+      routerWeight: this.weighted ? 0 : undefined,
+      canaryWeight: this.currentWeight(),
+      events: this.events,
+      requeueAfterMs: anyCanary ? VERIFY_INTERVAL_MS : undefined,
+    };
+  }
+
+  private inRelease(plan: Partial<ReleasePlan>): ReleasePlan {
+    return {
+      deploymentTemplate: 'keep',
+      deleteCanaries: false,
+      state: this.state,
+      phase: 'Progressing',
+      released: { status: 'False', reason: 'Progressing', message: `Releasing revision ${this.revision}` },
+      canaryWeight: this.currentWeight(),
+      events: this.events,
+      ...plan,
+    };
+  }
+
+  private stableTarget(replicas: number): number | undefined {
+    return this.settings.autoscaled ? undefined : replicas;
+  }
+
+  private step(): number {
+    return this.state.currentStep ?? 0;
+  }
+
+  private advanceTo(step: number): void {
+    this.state.currentStep = step;
+    this.state.stepStartTime = this.input.now.toISOString();
+  }
+
+  private stepLabel(): string {
+    return `Canary ${this.revision} at ${this.state.desiredWeight ?? 0}%, step ${Math.min(this.step() + 1, this.settings.steps.length)}/${this.settings.steps.length}`;
+  }
+
+  private canaryReady(): number {
+    return this.observed.canary?.readyReplicas ?? 0;
+  }
+
+  private currentWeight(): number {
+    if (this.weighted) return this.observed.routerWeight ?? 0;
+    return this.observed.canary ? replicaWeight(this.canaryReady(), this.observed.stableReadyReplicas) : 0;
+  }
+
+  private elapsed(): number {
+    return this.now - Date.parse(this.state.stepStartTime ?? this.input.now.toISOString());
+  }
+
+  /** How long past the progress deadline the current step is, or undefined when within it. */
+  private overDeadline(): string | undefined {
+    return this.elapsed() > this.settings.progressDeadlineMs ? formatDuration(this.elapsed()) : undefined;
+  }
+
+  private deadlineLeft(): number {
+    return Math.max(VERIFY_INTERVAL_MS, this.settings.progressDeadlineMs - this.elapsed());
+  }
+}

@@ -1,0 +1,104 @@
+// ingress-nginx: a canary Ingress `<ingress>-canary` beside the user's Ingress,
+// with the same hosts and paths sending to <name>-canary, weighted by the
+// canary annotations. msop owns it, and removes it when the weight is 0.
+import type { V1Ingress, V1IngressRule } from '@kubernetes/client-node';
+import { FIELD_MANAGER } from '../api/constants';
+import type { Microservice } from '../api/types';
+import type { KubeClient } from '../kube/client';
+import { isNotFound, TerminalError } from '../kube/errors';
+import { childMetadata, isControlledBy, notOwnedMessage } from '../render/ownership';
+import { canaryServiceName, stableServiceName, type TrafficRouter } from './router';
+
+const API_VERSION = 'networking.k8s.io/v1';
+export const CANARY_ANNOTATION = 'nginx.ingress.kubernetes.io/canary';
+export const WEIGHT_ANNOTATION = 'nginx.ingress.kubernetes.io/canary-weight';
+
+export const canaryIngressName = (ingress: string): string => `${ingress}-canary`;
+
+/** The canary Ingress for a weight, or undefined when the user's Ingress sends nothing to this Microservice. */
+export function renderCanaryIngress(
+  microservice: Microservice,
+  ingress: V1Ingress,
+  weight: number,
+): V1Ingress | undefined {
+  const ours = new Set([microservice.metadata.name, stableServiceName(microservice)]);
+  const rules: V1IngressRule[] = [];
+  for (const rule of ingress.spec?.rules ?? []) {
+    const paths = (rule.http?.paths ?? [])
+      .filter((path) => path.backend.service && ours.has(path.backend.service.name))
+      .map((path) => ({
+        ...path,
+        backend: { service: { ...path.backend.service!, name: canaryServiceName(microservice) } },
+      }));
+    if (paths.length > 0) rules.push({ ...(rule.host ? { host: rule.host } : {}), http: { paths } });
+  }
+  if (rules.length === 0) return undefined;
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Ingress',
+    metadata: childMetadata(microservice, canaryIngressName(ingress.metadata!.name!), {
+      annotations: { [CANARY_ANNOTATION]: 'true', [WEIGHT_ANNOTATION]: String(weight) },
+    }),
+    spec: { ...(ingress.spec?.ingressClassName ? { ingressClassName: ingress.spec.ingressClassName } : {}), rules },
+  };
+}
+
+export class NginxRouter implements TrafficRouter {
+  constructor(private readonly client: KubeClient) {}
+
+  async readWeight(microservice: Microservice): Promise<number | undefined> {
+    const canary = await this.canaryIngress(microservice);
+    return canary ? Number(canary.metadata?.annotations?.[WEIGHT_ANNOTATION] ?? 0) : 0;
+  }
+
+  async setWeight(microservice: Microservice, weight: number): Promise<void> {
+    const { namespace = '' } = microservice.metadata;
+    if (weight === 0) {
+      const canary = await this.canaryIngress(microservice);
+      if (canary)
+        await this.client.delete(API_VERSION, 'Ingress', namespace, canary.metadata!.name!, canary.metadata!.uid!);
+      return;
+    }
+    await this.canaryIngress(microservice);
+    const ingress = await this.userIngress(microservice);
+    const canary = renderCanaryIngress(microservice, ingress, weight);
+    if (!canary) {
+      throw new TerminalError(
+        'RouteNotUsable',
+        `Ingress ${namespace}/${ingress.metadata?.name} has no path to the Service ${microservice.metadata.name} or ${stableServiceName(microservice)}; point it at one of them`,
+      );
+    }
+    await this.client.apply(canary, FIELD_MANAGER);
+  }
+
+  private ingressName(microservice: Microservice): string {
+    return microservice.spec.release?.canary?.traffic?.nginx?.ingress ?? '';
+  }
+
+  private async userIngress(microservice: Microservice): Promise<V1Ingress> {
+    const { namespace = '' } = microservice.metadata;
+    try {
+      return await this.client.get<V1Ingress>(API_VERSION, 'Ingress', namespace, this.ingressName(microservice));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      throw new TerminalError(
+        'RouteNotFound',
+        `Ingress ${namespace}/${this.ingressName(microservice)} named in spec.release.canary.traffic.nginx.ingress was not found`,
+      );
+    }
+  }
+
+  private async canaryIngress(microservice: Microservice): Promise<V1Ingress | undefined> {
+    try {
+      return await this.client.get<V1Ingress>(
+        API_VERSION,
+        'Ingress',
+        microservice.metadata.namespace!,
+        canaryIngressName(this.ingressName(microservice)),
+      );
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+}

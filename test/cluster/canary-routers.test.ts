@@ -1,0 +1,260 @@
+// A full 4-step canary with each traffic router, against the real control plane:
+// replica counts and route weights at every step, promotion, and the release
+// invariants checked over every write (ReleaseRecorder).
+import type { KubernetesObject, V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
+import type { TrafficSettings } from '../../src/api/types';
+import {
+  client,
+  createNamespace,
+  eventually,
+  getMicroservice,
+  getOrUndefined,
+  microservice,
+  type RunningOperator,
+  startOperator,
+  waitReady,
+} from './harness';
+import { ReleaseRecorder, type WeightReader } from './release-recorder';
+
+let ns: Awaited<ReturnType<typeof createNamespace>>;
+let operator: RunningOperator;
+
+beforeAll(async () => {
+  ns = await createNamespace('routers');
+  operator = await startOperator(ns.name);
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await ns?.cleanup();
+});
+
+const REPLICAS = 4;
+const steps = [{ setWeight: 25 }, { pause: { duration: '2s' } }, { setWeight: 50 }, { pause: { duration: '2s' } }];
+
+/** The canary's percentage in a list of weighted backends, read independently of msop's code. */
+function percent(stable: number | undefined, canary: number | undefined): number | undefined {
+  if (stable === undefined) return undefined;
+  const c = canary ?? 0;
+  return stable + c === 0 ? 0 : Math.round((100 * c) / (stable + c));
+}
+
+interface RouterCase {
+  label: string;
+  traffic: (name: string) => TrafficSettings;
+  kinds: ('HTTPRoute' | 'VirtualService' | 'Ingress')[];
+  prepare?: (name: string) => Promise<void>;
+  weight?: (name: string) => WeightReader;
+}
+
+type Ref = { name?: string; weight?: number };
+const backendWeight = (refs: Ref[] | undefined, target: string) => {
+  const ref = refs?.find((r) => r.name === target);
+  return ref ? (ref.weight ?? 1) : undefined;
+};
+
+const httpRouteWeight =
+  (routeName: string, name: string): WeightReader =>
+  (objects) => {
+    const route = objects.get(`HTTPRoute/${routeName}`) as { spec?: { rules?: { backendRefs?: Ref[] }[] } } | undefined;
+    const refs = route?.spec?.rules?.[0]?.backendRefs;
+    return percent(backendWeight(refs, `${name}-stable`), backendWeight(refs, `${name}-canary`));
+  };
+
+const cases: RouterCase[] = [
+  { label: 'replicas', traffic: () => ({ router: 'replicas' }), kinds: [] },
+  {
+    label: 'gatewayAPI (a named HTTPRoute)',
+    traffic: (name) => ({ router: 'gatewayAPI', gatewayAPI: { httpRoute: `${name}-route` } }),
+    kinds: ['HTTPRoute'],
+    prepare: async (name) => {
+      await client.create({
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: `${name}-route`, namespace: ns.name },
+        spec: {
+          parentRefs: [{ name: 'public' }],
+          rules: [
+            {
+              matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+              backendRefs: [{ name: `${name}-stable`, port: 80 }],
+            },
+          ],
+        },
+      } as KubernetesObject);
+    },
+    weight: (name) => httpRouteWeight(`${name}-route`, name),
+  },
+  {
+    label: 'gatewayAPI (a generated HTTPRoute)',
+    traffic: () => ({
+      router: 'gatewayAPI',
+      gatewayAPI: { parentRefs: [{ name: 'public' }], hostnames: ['shop.example.com'] },
+    }),
+    kinds: ['HTTPRoute'],
+    weight: (name) => httpRouteWeight(name, name),
+  },
+  {
+    label: 'istio',
+    traffic: (name) => ({ router: 'istio', istio: { virtualService: `${name}-vs` } }),
+    kinds: ['VirtualService'],
+    prepare: async (name) => {
+      await client.create({
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'VirtualService',
+        metadata: { name: `${name}-vs`, namespace: ns.name },
+        spec: { hosts: [name], http: [{ route: [{ destination: { host: `${name}-stable` } }] }] },
+      } as KubernetesObject);
+    },
+    weight: (name) => (objects) => {
+      const vs = objects.get(`VirtualService/${name}-vs`) as
+        { spec?: { http?: { route?: { destination?: { host?: string }; weight?: number }[] }[] } } | undefined;
+      const route = vs?.spec?.http?.[0]?.route;
+      const weightOf = (host: string) => {
+        const found = route?.find((d) => d.destination?.host === host);
+        return found ? (found.weight ?? 100) : undefined;
+      };
+      return percent(weightOf(`${name}-stable`), weightOf(`${name}-canary`));
+    },
+  },
+  {
+    label: 'nginx',
+    traffic: (name) => ({ router: 'nginx', nginx: { ingress: `${name}-ing` } }),
+    kinds: ['Ingress'],
+    prepare: async (name) => {
+      await client.create({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: { name: `${name}-ing`, namespace: ns.name },
+        spec: {
+          ingressClassName: 'nginx',
+          rules: [
+            {
+              host: 'shop.example.com',
+              http: {
+                paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name, port: { number: 80 } } } }],
+              },
+            },
+          ],
+        },
+      } as KubernetesObject);
+    },
+    weight: (name) => (objects) => {
+      const canary = objects.get(`Ingress/${name}-ing-canary`);
+      return canary ? Number(canary.metadata?.annotations?.['nginx.ingress.kubernetes.io/canary-weight']) : 0;
+    },
+  },
+];
+
+const canaryReplicaSets = async (name: string) =>
+  (
+    await client.list<V1ReplicaSet>('apps/v1', 'ReplicaSet', ns.name, {
+      labelSelector: `msop.dev/microservice=${name},msop.dev/track=canary`,
+    })
+  ).items;
+
+test.each(cases.map((c, i) => [c.label, c, i] as const))(
+  'a full canary release with the %s router',
+  async (_label, routerCase, index) => {
+    const name = `shop${index}`;
+    const weighted = routerCase.label !== 'replicas';
+    await routerCase.prepare?.(name);
+    await client.create(
+      microservice(ns.name, name, {
+        image: 'ghcr.io/example/shop:1.0.0',
+        replicas: REPLICAS,
+        release: { strategy: 'Canary', canary: { steps, traffic: routerCase.traffic(name) } },
+      }),
+    );
+    const before = await waitReady(ns.name, name);
+    const readWeight = routerCase.weight?.(name);
+    const recorder = new ReleaseRecorder(ns.name, name, routerCase.kinds, readWeight);
+    await recorder.start();
+    const routeWeight = async () => {
+      if (!readWeight) return undefined;
+      const objects = new Map<string, KubernetesObject>();
+      for (const kind of routerCase.kinds) {
+        const api = {
+          HTTPRoute: 'gateway.networking.k8s.io/v1',
+          VirtualService: 'networking.istio.io/v1',
+          Ingress: 'networking.k8s.io/v1',
+        }[kind];
+        for (const item of (await client.list(api, kind, ns.name)).items)
+          objects.set(`${kind}/${item.metadata?.name}`, item);
+      }
+      return readWeight(objects);
+    };
+
+    const writesBefore = operator.client.writes.length;
+    const started = Date.now();
+    await client.mergePatch('msop.dev/v1alpha1', 'Microservice', ns.name, name, {
+      spec: { image: 'ghcr.io/example/shop:2.0.0' },
+    });
+
+    for (const [step, weight, canaryPods] of [
+      [1, 25, 1],
+      [3, 50, 2],
+    ] as const) {
+      const ms = await eventually(
+        async () => {
+          const found = await getMicroservice(ns.name, name);
+          return found.status?.canaryRevision && found.status.currentStep === step ? found : undefined;
+        },
+        { message: `step ${step} of ${name} to complete` },
+      );
+      const [canary] = await canaryReplicaSets(name);
+      expect(canary?.spec?.replicas).toBe(canaryPods);
+      expect(canary?.status?.readyReplicas).toBe(canaryPods);
+      const deployment = await client.get<V1Deployment>('apps/v1', 'Deployment', ns.name, name);
+      expect(deployment.spec?.replicas).toBe(weighted ? REPLICAS : REPLICAS - canaryPods);
+      expect(deployment.spec?.template.metadata?.labels?.['msop.dev/revision']).toBe(before.status?.stableRevision);
+      expect(ms.status).toMatchObject({
+        phase: 'Progressing',
+        desiredWeight: weight,
+        canaryWeight: weight,
+        stableRevision: before.status?.stableRevision,
+      });
+      if (weighted) expect(await routeWeight()).toBe(weight);
+    }
+
+    const after = await eventually(
+      async () => {
+        const ms = await waitReady(ns.name, name);
+        return ms.status?.stableRevision !== before.status?.stableRevision ? ms : undefined;
+      },
+      { message: `${name} to be promoted` },
+    );
+    const elapsed = Date.now() - started;
+    expect(after.status?.canaryRevision).toBeUndefined();
+    expect(after.status?.canaryWeight).toBe(0);
+    expect(
+      await eventually(async () => (await canaryReplicaSets(name)).length === 0, {
+        message: 'the canary ReplicaSet to be deleted',
+      }),
+    ).toBe(true);
+    const deployment = await client.get<V1Deployment>('apps/v1', 'Deployment', ns.name, name);
+    expect(deployment.spec?.replicas).toBe(REPLICAS);
+    expect(deployment.spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/example/shop:2.0.0');
+    if (weighted) expect(await routeWeight()).toBe(0);
+    if (routerCase.label === 'nginx')
+      expect(await getOrUndefined('networking.k8s.io/v1', 'Ingress', ns.name, `${name}-ing-canary`)).toBeUndefined();
+    if (routerCase.label.includes('named')) {
+      const route = await client.get<
+        KubernetesObject & { spec: { parentRefs: unknown; rules: { matches: unknown }[] } }
+      >('gateway.networking.k8s.io/v1', 'HTTPRoute', ns.name, `${name}-route`);
+      expect(route.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public' }]);
+      expect(route.spec.rules[0]?.matches).toEqual([{ path: { type: 'PathPrefix', value: '/' } }]);
+    }
+
+    await recorder.stop();
+    expect(recorder.violations()).toEqual([]);
+    const weights = recorder.weights();
+    expect(weights.slice(0, 3)).toEqual([0, 25, 50]);
+    expect(weights[weights.length - 1]).toBe(0);
+    if (weighted) expect(weights).toEqual([0, 25, 50, 100, 0]);
+    const writes = operator.client.writes.slice(writesBefore);
+    console.log(
+      `${routerCase.label}: a 4-step canary took ${elapsed} ms and ${writes.length} API writes (${writes.filter((w) => w.includes('Event')).length} of them Events)`,
+    );
+  },
+);
