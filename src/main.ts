@@ -1,10 +1,15 @@
-// Entry point: configuration, logger, manager; SIGTERM drains the queue.
+// Entry point: configuration, logger, HTTP endpoints, leader election, manager;
+// SIGTERM drains the queue, hands the leader Lease back and exits 0.
 import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, loadConfig } from './config';
+import { LEASE_NAME, LeaderElector, leaderIdentity } from './controller/leader';
 import { Manager } from './controller/manager';
 import { KubeClient } from './kube/client';
 import { errorMessage } from './kube/errors';
+import { KubeLeaseStore } from './kube/lease';
 import { createLogger } from './observability/logger';
+import { metrics } from './observability/metrics';
+import { startServers } from './observability/server';
 
 async function main(): Promise<void> {
   let config;
@@ -20,14 +25,44 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel, config.logFormat);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
-  const manager = new Manager(new KubeClient(kubeConfig), config, log);
+  const client = new KubeClient(kubeConfig);
+
+  // Losing the Lease ends the process at once, as controller-runtime does: no write
+  // may follow, and Kubernetes restarts the pod as a fresh standby.
+  const elector = config.leaderElect
+    ? new LeaderElector(
+        new KubeLeaseStore(client, config.leaderElectionNamespace!, LEASE_NAME),
+        { identity: leaderIdentity(), onLost: () => process.exit(1) },
+        log,
+      )
+    : undefined;
+  metrics.collectProcessMetrics();
+  metrics.setLeading(!elector);
+  const manager = new Manager(client, config, log, {
+    metrics,
+    waitForLeadership: elector
+      ? async (signal) => {
+          const leading = await elector.acquire(signal);
+          metrics.setLeading(leading);
+          return leading;
+        }
+      : undefined,
+  });
+  const servers = await startServers(
+    { healthPort: config.healthPort, metricsPort: config.metricsPort, ready: () => manager.hasSynced(), metrics },
+    log,
+  );
 
   const shutdown = new AbortController();
   const stop = (signal: string) => {
     if (shutdown.signal.aborted) return;
     log.info({ signal }, 'Shutting down');
     shutdown.abort();
-    manager.stop().then(
+    (async () => {
+      await manager.stop();
+      await elector?.release();
+      await servers.close();
+    })().then(
       () => process.exit(0),
       (err: unknown) => {
         log.error({ err: errorMessage(err) }, 'Shutdown failed');
@@ -40,7 +75,13 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (err) => log.error({ err: errorMessage(err) }, 'Unhandled rejection'));
 
   log.info(
-    { cluster: kubeConfig.getCurrentCluster()?.server, watchNamespaces: config.watchNamespaces },
+    {
+      cluster: kubeConfig.getCurrentCluster()?.server,
+      watchNamespaces: config.watchNamespaces,
+      leaderElection: elector
+        ? { lease: `${config.leaderElectionNamespace}/${LEASE_NAME}`, identity: elector.identity }
+        : false,
+    },
     'Starting msop',
   );
   await manager.start(shutdown.signal);

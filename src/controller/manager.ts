@@ -9,6 +9,7 @@ import { errorMessage, isConflict } from '../kube/errors';
 import { EventRecorder } from '../kube/events';
 import { Informer, type InformerEventType, objectKey } from '../kube/informer';
 import type { Logger } from '../observability/logger';
+import { MeteredWorkQueue, type OperatorMetrics } from '../observability/metrics';
 import { ownedKinds, referencedConfig } from '../render';
 import { KindCache } from './caches';
 import { Reconciler } from './reconciler';
@@ -19,8 +20,15 @@ export type ManagerOptions = Pick<
   'watchNamespaces' | 'concurrency' | 'resyncSeconds' | 'defaultResources'
 >;
 
+/** Optional wiring from main.ts: metrics, and a gate that holds the workers until this replica leads. */
+export interface ManagerHooks {
+  metrics?: OperatorMetrics;
+  /** Resolves true once this replica may write (it holds the leader Lease), false to never start workers. */
+  waitForLeadership?: (signal?: AbortSignal) => Promise<boolean>;
+}
+
 export class Manager {
-  readonly queue = new WorkQueue();
+  readonly queue: WorkQueue;
   /** Reconciles finished since start, successful or not. */
   reconciles = 0;
   private readonly informers: Informer<KubernetesObject>[] = [];
@@ -33,7 +41,10 @@ export class Manager {
     client: KubeClient,
     private readonly options: ManagerOptions,
     private readonly log: Logger,
+    private readonly hooks: ManagerHooks = {},
   ) {
+    this.queue = hooks.metrics ? new MeteredWorkQueue(hooks.metrics) : new WorkQueue();
+    hooks.metrics?.setSources({ queueDepth: () => this.queue.length, microservices: () => this.microservices.list() });
     const namespaces = options.watchNamespaces.length > 0 ? options.watchNamespaces : [undefined];
     const informersFor = <T extends KubernetesObject>(
       apiVersion: string,
@@ -86,10 +97,11 @@ export class Manager {
       if (signal?.aborted) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    this.log.info(
-      { informers: this.informers.length, namespaces: this.options.watchNamespaces },
-      'Caches synced, starting workers',
-    );
+    this.log.info({ informers: this.informers.length, namespaces: this.options.watchNamespaces }, 'Caches synced');
+    // Informers run on every replica, so a standby that becomes leader starts from a warm cache.
+    if (this.hooks.waitForLeadership && !(await this.hooks.waitForLeadership(signal))) return;
+    if (this.queue.isShuttingDown) return;
+    this.log.info({ concurrency: this.options.concurrency }, 'Starting workers');
     this.workers = Array.from({ length: this.options.concurrency }, () => this.work());
     this.resyncTimer = setInterval(() => this.enqueueAll(), this.options.resyncSeconds * 1_000);
     this.resyncTimer.unref();
@@ -110,11 +122,18 @@ export class Manager {
 
   private async work(): Promise<void> {
     for (let key = await this.queue.get(); key !== undefined; key = await this.queue.get()) {
+      const started = performance.now();
+      const seconds = () => (performance.now() - started) / 1000;
       try {
         const result = await this.reconciler.reconcile(key);
+        this.hooks.metrics?.observeReconcile(
+          result.requeueAfterMs !== undefined ? 'requeue_after' : 'success',
+          seconds(),
+        );
         this.queue.forget(key);
         if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
       } catch (err) {
+        this.hooks.metrics?.observeReconcile('error', seconds());
         const retryInMs = this.queue.addRateLimited(key);
         // A conflict only means a newer version exists; the retry reads it.
         if (isConflict(err)) this.log.debug({ microservice: key, retryInMs }, 'Conflict, retrying');

@@ -3,9 +3,12 @@
 // deadline. Nothing here fakes the API server.
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import type { Microservice, MicroserviceSpec } from '../../src/api/types';
@@ -195,4 +198,138 @@ export function waitReady(namespace: string, name: string, timeoutMs = 30_000): 
 
 export function microservice(namespace: string, name: string, spec: MicroserviceSpec): Microservice {
   return { apiVersion: 'msop.dev/v1alpha1', kind: 'Microservice', metadata: { name, namespace }, spec };
+}
+
+// ---- The operator as a child process, helm, and impersonation (Helm and leader-election tests) ----
+
+const ROOT = path.join(__dirname, '..', '..');
+
+/** Runs the helm binary built into the cluster binaries' cache against the test cluster. */
+export async function helm(...args: string[]): Promise<string> {
+  const { stdout } = await run(path.join(process.env.MSOP_TEST_BIN!, 'helm'), args, {
+    env: { ...process.env, KUBECONFIG: process.env.MSOP_TEST_KUBECONFIG },
+    cwd: ROOT,
+    maxBuffer: 32 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+/** Runs helm and returns its exit code and output instead of throwing. */
+export async function helmResult(...args: string[]): Promise<{ code: number; output: string }> {
+  try {
+    return { code: 0, output: await helm(...args) };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+/**
+ * Writes a kubeconfig that authenticates with the test cluster's admin certificate but
+ * impersonates `user` (for a ServiceAccount: system:serviceaccount:<namespace>:<name>),
+ * so whatever uses it gets exactly that user's permissions. Returns its path.
+ */
+export function impersonatingKubeconfig(user: string): string {
+  const kc = testKubeConfig();
+  const cluster = kc.getCurrentCluster()!;
+  const admin = kc.getCurrentUser()!;
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'msop-kubeconfig-')), 'kubeconfig.yaml');
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'test', cluster: { server: cluster.server, 'certificate-authority': cluster.caFile } }],
+    users: [
+      {
+        name: 'impersonated',
+        user: { 'client-certificate': admin.certFile, 'client-key': admin.keyFile, as: user },
+      },
+    ],
+    contexts: [{ name: 'impersonated', context: { cluster: 'test', user: 'impersonated' } }],
+    'current-context': 'impersonated',
+  };
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return file;
+}
+
+export interface OperatorProcessOptions {
+  /** Flags for dist/main.js; the health and metrics ports default to 0 (any free port). */
+  args?: string[];
+  /** Extra environment; KUBECONFIG defaults to the test cluster's. */
+  env?: NodeJS.ProcessEnv;
+  /** Where dist/main.js lives (a production install in the Dockerfile test); the repository by default. */
+  cwd?: string;
+  kubeconfig?: string;
+}
+
+export interface OperatorProcess {
+  child: ChildProcess;
+  /** Every line the process printed, in order; JSON log lines parsed. */
+  lines: { text: string; json?: Record<string, unknown> }[];
+  /** Waits for a log line whose msg matches, and returns it. */
+  waitForLog: (msg: string | RegExp, timeoutMs?: number) => Promise<Record<string, unknown>>;
+  /** The ports it serves /healthz, /readyz and /metrics on, once it logged them. */
+  ports: () => Promise<{ healthPort: number; metricsPort: number }>;
+  /** Sends the signal and waits for the exit code (null when killed by a signal). */
+  stop: (signal?: NodeJS.Signals, timeoutMs?: number) => Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+/** Starts `node dist/main.js` with JSON logs; stop it (or it is killed when the test process exits). */
+export function startOperatorProcess(options: OperatorProcessOptions = {}): OperatorProcess {
+  const args = ['--health-port=0', '--metrics-port=0', '--log-format=json', ...(options.args ?? [])];
+  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'node'), ['dist/main.js', ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: {
+      ...process.env,
+      KUBECONFIG: options.kubeconfig ?? process.env.MSOP_TEST_KUBECONFIG,
+      NODE_OPTIONS: '',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: OperatorProcess['lines'] = [];
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (text) => {
+      let json: Record<string, unknown> | undefined;
+      try {
+        json = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        // Not a log line (a crash trace, say): keep the text.
+      }
+      lines.push({ text, json });
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const findLog = (msg: string | RegExp) =>
+    lines.find(
+      (l) => typeof l.json?.msg === 'string' && (typeof msg === 'string' ? l.json.msg === msg : msg.test(l.json.msg)),
+    )?.json;
+  const waitForLog = (msg: string | RegExp, timeoutMs = 30_000) =>
+    eventually(
+      () => {
+        if (child.exitCode !== null && !findLog(msg))
+          throw new Error(`the operator exited with ${child.exitCode}:\n${lines.map((l) => l.text).join('\n')}`);
+        return findLog(msg);
+      },
+      { timeoutMs, message: `the operator to log "${String(msg)}"` },
+    );
+  return {
+    child,
+    lines,
+    waitForLog,
+    ports: async () => {
+      const line = await waitForLog('Serving /healthz and /readyz, and /metrics');
+      return { healthPort: line.healthPort as number, metricsPort: line.metricsPort as number };
+    },
+    stop: async (signal = 'SIGTERM', timeoutMs = 30_000) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    exited,
+  };
 }

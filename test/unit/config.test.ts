@@ -20,6 +20,10 @@ describe('loadConfig', () => {
       logLevel: 'info',
       logFormat: 'json',
       defaultResources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+      leaderElect: false,
+      healthPort: 8081,
+      metricsPort: 8080,
+      defaultRouter: 'replicas',
     });
   });
 
@@ -166,5 +170,140 @@ describe('loadConfig', () => {
     test('lets a valid flag override an invalid environment value', () => {
       expect(loadConfig(['--concurrency=2'], { MSOP_CONCURRENCY: 'many' }).concurrency).toBe(2);
     });
+  });
+});
+
+describe('loadConfig: leader election, endpoints and release defaults', () => {
+  test.each<[string, string, string, Partial<OperatorConfig>]>([
+    ['leader-elect', 'MSOP_LEADER_ELECT', 'false', { leaderElect: false }],
+    [
+      'leader-election-namespace',
+      'MSOP_LEADER_ELECTION_NAMESPACE',
+      'msop-system',
+      { leaderElectionNamespace: 'msop-system' },
+    ],
+    ['health-port', 'MSOP_HEALTH_PORT', '9440', { healthPort: 9440 }],
+    ['metrics-port', 'MSOP_METRICS_PORT', '9090', { metricsPort: 9090 }],
+    [
+      'prometheus-address',
+      'MSOP_PROMETHEUS_ADDRESS',
+      'http://prometheus.monitoring:9090',
+      { prometheusAddress: 'http://prometheus.monitoring:9090' },
+    ],
+    [
+      'prometheus-auth-secret',
+      'MSOP_PROMETHEUS_AUTH_SECRET',
+      'prom-token',
+      { prometheusAuthSecret: { name: 'prom-token' } },
+    ],
+    ['default-router', 'MSOP_DEFAULT_ROUTER', 'gatewayAPI', { defaultRouter: 'gatewayAPI' }],
+    ['default-analysis', 'MSOP_DEFAULT_ANALYSIS', '{"interval":"1m"}', { defaultAnalysis: { interval: '1m' } }],
+  ])('reads --%s and %s', (flag, envName, value, expected) => {
+    expect(loadConfig([`--${flag}=${value}`], {})).toMatchObject(expected);
+    expect(loadConfig([], { [envName]: value })).toMatchObject(expected);
+  });
+
+  test('takes the Lease namespace from POD_NAMESPACE, and the flag over it', () => {
+    expect(loadConfig(['--leader-elect=true'], { POD_NAMESPACE: 'msop-system' })).toMatchObject({
+      leaderElect: true,
+      leaderElectionNamespace: 'msop-system',
+    });
+    expect(
+      loadConfig(['--leader-elect=true', '--leader-election-namespace=ops'], { POD_NAMESPACE: 'msop-system' })
+        .leaderElectionNamespace,
+    ).toBe('ops');
+  });
+
+  test.each(['replicas', 'gatewayAPI', 'istio', 'nginx'])('accepts the router %s', (router) => {
+    expect(loadConfig([`--default-router=${router}`], {}).defaultRouter).toBe(router);
+  });
+
+  test.each<[string, { namespace?: string; name: string }]>([
+    ['prom-token', { name: 'prom-token' }],
+    ['monitoring/prom-token', { namespace: 'monitoring', name: 'prom-token' }],
+    ['a.b-c', { name: 'a.b-c' }],
+  ])('reads the Prometheus auth Secret %j', (value, expected) => {
+    expect(loadConfig([`--prometheus-auth-secret=${value}`], {}).prometheusAuthSecret).toEqual(expected);
+  });
+
+  test('drops a trailing slash from the Prometheus address and accepts https', () => {
+    expect(loadConfig(['--prometheus-address=https://prom.example:9090/'], {}).prometheusAddress).toBe(
+      'https://prom.example:9090',
+    );
+  });
+
+  test('accepts port 0 (any free port) for both endpoints', () => {
+    expect(loadConfig(['--health-port=0', '--metrics-port=0'], {})).toMatchObject({ healthPort: 0, metricsPort: 0 });
+  });
+
+  test('leaves unset optional settings out of the config', () => {
+    const config = loadConfig([], {});
+    for (const key of ['leaderElectionNamespace', 'prometheusAddress', 'prometheusAuthSecret', 'defaultAnalysis'])
+      expect(config).not.toHaveProperty(key);
+  });
+
+  test.each<[string, string[], NodeJS.ProcessEnv, string]>([
+    ['leader-elect yes', ['--leader-elect=yes'], {}, '--leader-elect must be true or false, got "yes"'],
+    [
+      'leader election without a namespace',
+      ['--leader-elect=true'],
+      {},
+      '--leader-elect=true needs the namespace of the Lease: set --leader-election-namespace or POD_NAMESPACE',
+    ],
+    [
+      'a Lease namespace that is not a name',
+      ['--leader-election-namespace=Msop_System'],
+      {},
+      '--leader-election-namespace must be a namespace name',
+    ],
+    ['health-port 70000', ['--health-port=70000'], {}, '--health-port must be a port number from 0 to 65535'],
+    ['metrics-port x', ['--metrics-port=x'], {}, '--metrics-port must be a port number from 0 to 65535'],
+    [
+      'the same port twice',
+      ['--health-port=9000', '--metrics-port=9000'],
+      {},
+      '--health-port and --metrics-port must differ, both are 9000',
+    ],
+    [
+      'a Prometheus address without a scheme',
+      ['--prometheus-address=prometheus:9090'],
+      {},
+      '--prometheus-address must be an http or https URL such as http://prometheus.monitoring:9090, got "prometheus:9090"',
+    ],
+    [
+      'a Prometheus address that is no URL',
+      ['--prometheus-address=not a url'],
+      {},
+      '--prometheus-address must be an http or https URL',
+    ],
+    [
+      'a Secret name in upper case',
+      ['--prometheus-auth-secret=Prom'],
+      {},
+      '--prometheus-auth-secret must be a Secret name, or namespace/name, got "Prom"',
+    ],
+    [
+      'a Secret reference with two slashes',
+      ['--prometheus-auth-secret=a/b/c'],
+      {},
+      '--prometheus-auth-secret must be a Secret name',
+    ],
+    [
+      'an unknown router',
+      ['--default-router=linkerd'],
+      {},
+      '--default-router must be one of replicas, gatewayAPI, istio, nginx, got "linkerd"',
+    ],
+    ['a router in the wrong case', [], { MSOP_DEFAULT_ROUTER: 'GatewayAPI' }, '--default-router must be one of'],
+    [
+      'default-analysis bad JSON',
+      ['--default-analysis={interval:1m}'],
+      {},
+      '--default-analysis must be JSON like {"interval":"1m"',
+    ],
+    ['default-analysis an array', ['--default-analysis=[]'], {}, '--default-analysis must be a JSON object like'],
+    ['default-analysis a string', ['--default-analysis="1m"'], {}, 'got "1m"'],
+  ])('rejects %s', (_name, argv, env, message) => {
+    expect(configError(argv, env).message).toContain(message);
   });
 });

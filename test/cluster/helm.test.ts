@@ -1,0 +1,444 @@
+// The Helm chart against the real control plane: lint, template with a server-side dry
+// run, install, the operator run as the chart's ServiceAccount (RBAC is enough), the
+// ServiceAccount's permissions listed (RBAC is no more than the code calls), upgrade
+// and uninstall.
+import type { V1Deployment } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import { resourceTypes } from '../../src/kube/resources';
+import { OPERATOR_ACCESS, chartRules, flatten, groupOf, type PolicyRule } from '../unit/helm/rbac-table';
+import {
+  client,
+  createNamespace,
+  eventually,
+  getOrUndefined,
+  helm,
+  helmResult,
+  impersonatingKubeconfig,
+  kubectl,
+  kubectlResult,
+  type OperatorProcess,
+  startOperatorProcess,
+  waitReady,
+} from './harness';
+
+const CHART = 'helm/msop';
+const NAMESPACED_VALUES = 'helm/msop/ci/namespaced-values.yaml';
+
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  rules?: PolicyRule[];
+  spec?: Record<string, unknown>;
+}
+
+const namespaces: Awaited<ReturnType<typeof createNamespace>>[] = [];
+const operators: OperatorProcess[] = [];
+const releases: { name: string; namespace: string }[] = [];
+
+async function namespace(prefix: string): Promise<string> {
+  const ns = await createNamespace(prefix);
+  namespaces.push(ns);
+  return ns.name;
+}
+
+afterAll(async () => {
+  await Promise.all(operators.map((op) => op.stop('SIGKILL')));
+  for (const r of releases) await helmResult('uninstall', r.name, '-n', r.namespace, '--wait', '--timeout=60s');
+  await Promise.all(namespaces.map((ns) => ns.cleanup()));
+});
+
+function render(output: string): Manifest[] {
+  return (yaml.loadAll(output) as (Manifest | null)[]).filter((doc): doc is Manifest => doc !== null);
+}
+
+const find = (docs: Manifest[], kind: string, name?: string, ns?: string) =>
+  docs.filter(
+    (d) =>
+      d.kind === kind &&
+      (name === undefined || d.metadata.name === name) &&
+      (ns === undefined || d.metadata.namespace === ns),
+  );
+
+/** A server-side dry run of rendered manifests: the API server validates them as if created. */
+async function dryRun(output: string): Promise<string> {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'msop-helm-')), 'rendered.yaml');
+  writeFileSync(file, output);
+  return kubectl('apply', '--server-side', '--dry-run=server', '--field-manager=msop-helm-test', '-f', file);
+}
+
+const suffix = () => randomBytes(3).toString('hex');
+
+describe('helm lint', () => {
+  test.each([
+    ['the default values', []],
+    ['the namespaced values file', ['-f', NAMESPACED_VALUES]],
+    [
+      'a ServiceMonitor and a pinned digest',
+      ['--set', 'metrics.serviceMonitor.enabled=true', '--set', `image.digest=sha256:${'a'.repeat(64)}`],
+    ],
+  ])('--strict passes with %s', async (_name, args) => {
+    const output = await helm('lint', '--strict', CHART, ...args);
+    expect(output).toContain('1 chart(s) linted, 0 chart(s) failed');
+  });
+
+  test.each([
+    [
+      'logging.level=loud',
+      "at '/logging/level': value must be one of 'trace', 'debug', 'info', 'warn', 'error', 'fatal'",
+    ],
+    ['replicas=0', "at '/replicas': minimum: got 0, want 1"],
+    [
+      'defaults.router=linkerd',
+      "at '/defaults/router': value must be one of 'replicas', 'gatewayAPI', 'istio', 'nginx'",
+    ],
+    ['prometheus.address=prometheus:9090', "at '/prometheus/address'"],
+    ['watchNamespaces[0]=Shop', "at '/watchNamespaces/0'"],
+    ['image.pullPolicy=Sometimes', "at '/image/pullPolicy'"],
+    ['resources.limits.memory=lots', "at '/resources/limits/memory'"],
+    ['replicaCount=2', "additional properties 'replicaCount' not allowed"],
+    ['health.port=8080', 'health.port and metrics.port must differ, both are 8080'],
+    ['leaderElection.enabled=false', 'leaderElection.enabled must be true when replicas > 1'],
+    [
+      'metrics.service.enabled=false,metrics.serviceMonitor.enabled=true',
+      'metrics.serviceMonitor.enabled needs metrics.service.enabled',
+    ],
+  ])('refuses --set %s with a message naming the value', async (set, message) => {
+    const result = await helmResult('template', 'msop', CHART, '--set', set);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain(message);
+  });
+});
+
+describe('helm template', () => {
+  test('the default values render a cluster-wide install that the API server accepts', async () => {
+    const ns = await namespace('helm-tpl');
+    const output = await helm('template', 'msop', CHART, '-n', ns, '--include-crds');
+    const docs = render(output);
+    expect(docs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual([
+      'ClusterRole/msop',
+      'ClusterRoleBinding/msop',
+      'CustomResourceDefinition/microservices.msop.dev',
+      'Deployment/msop',
+      'PodDisruptionBudget/msop',
+      'Role/msop-leader-election',
+      'RoleBinding/msop-leader-election',
+      'Service/msop-metrics',
+      'ServiceAccount/msop',
+    ]);
+    expect(find(docs, 'ClusterRole')[0]!.rules).toEqual(chartRules('msop.rules'));
+    expect(find(docs, 'Role', 'msop-leader-election', ns)[0]!.rules).toEqual(chartRules('msop.leaderElectionRules'));
+
+    const deployment = find(docs, 'Deployment')[0]! as unknown as V1Deployment;
+    const pod = deployment.spec!.template.spec!;
+    const container = pod.containers[0]!;
+    expect(deployment.spec?.replicas).toBe(2);
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(container.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(container.livenessProbe?.httpGet).toMatchObject({ path: '/healthz', port: 'health' });
+    expect(container.readinessProbe?.httpGet).toMatchObject({ path: '/readyz', port: 'health' });
+    expect(container.args).toEqual(
+      expect.arrayContaining([
+        '--leader-elect=true',
+        '--watch-namespaces=',
+        '--default-router=replicas',
+        '--default-resources={"limits":{"memory":"256Mi"},"requests":{"cpu":"100m","memory":"128Mi"}}',
+      ]),
+    );
+    expect(container.env).toContainEqual({
+      name: 'POD_NAMESPACE',
+      valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } },
+    });
+
+    const applied = await dryRun(output);
+    expect(applied).toMatch(/clusterrole.rbac.authorization.k8s.io\/msop serverside-applied \(server dry run\)/);
+    expect(applied).toMatch(/deployment.apps\/msop serverside-applied \(server dry run\)/);
+  });
+
+  test('the namespaced values file renders Roles in the watched namespaces only, which the API server accepts', async () => {
+    const [shop, payments, monitoring, release] = [
+      await namespace('helm-shop'),
+      await namespace('helm-pay'),
+      await namespace('helm-mon'),
+      await namespace('helm-ns'),
+    ];
+    // The file's values, with the namespaces this test created.
+    const output = await helm(
+      'template',
+      'msop',
+      CHART,
+      '-n',
+      release,
+      '-f',
+      NAMESPACED_VALUES,
+      '--set',
+      `watchNamespaces={${shop},${payments}}`,
+      '--set',
+      `prometheus.authSecret=${monitoring}/prom-token`,
+    );
+    const docs = render(output);
+    expect(find(docs, 'ClusterRole')).toEqual([]);
+    expect(find(docs, 'ClusterRoleBinding')).toEqual([]);
+    for (const ns of [shop, payments]) {
+      expect(find(docs, 'Role', 'msop', ns)[0]?.rules).toEqual(chartRules('msop.rules'));
+      expect(find(docs, 'RoleBinding', 'msop', ns)).toHaveLength(1);
+    }
+    expect(find(docs, 'Role', 'msop-prometheus-auth', monitoring)[0]?.rules).toEqual([
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['prom-token'], verbs: ['get'] },
+    ]);
+    expect(
+      find(docs, 'Role')
+        .map((r) => r.metadata.namespace)
+        .sort(),
+    ).toEqual([monitoring, payments, release, shop].sort());
+    const args = (find(docs, 'Deployment')[0] as unknown as V1Deployment).spec!.template.spec!.containers[0]!.args;
+    expect(args).toEqual(
+      expect.arrayContaining([
+        `--watch-namespaces=${shop},${payments}`,
+        '--default-router=gatewayAPI',
+        '--prometheus-address=http://prometheus.monitoring:9090',
+        `--prometheus-auth-secret=${monitoring}/prom-token`,
+        '--default-analysis={"failureLimit":2,"interval":"1m","metrics":[{"name":"success-rate","template":"request-success-rate","thresholdRange":{"min":99}}]}',
+        '--log-level=debug',
+      ]),
+    );
+    await dryRun(output);
+  });
+
+  test('the rendered rules grant exactly what src/kube/resources.ts and the access table say', async () => {
+    const docs = render(await helm('template', 'msop', CHART));
+    const expected = new Map<string, string[]>();
+    for (const type of resourceTypes) {
+      const access = OPERATOR_ACCESS[type.kind]!;
+      if (access.scope !== 'watched') continue;
+      expected.set(`${groupOf(type.apiVersion)}/${type.plural}`, [...access.verbs].sort());
+      if (access.status) expected.set(`${groupOf(type.apiVersion)}/${type.plural}/status`, [...access.status].sort());
+    }
+    expect(Object.fromEntries(flatten(find(docs, 'ClusterRole')[0]!.rules!))).toEqual(Object.fromEntries(expected));
+  });
+});
+
+/** `kubectl auth can-i --list` as rows of resource → verbs (with resource names when limited). */
+async function canIList(user: string, ns: string): Promise<Map<string, string[]>> {
+  const output = await kubectl('auth', 'can-i', '--list', `--as=${user}`, '-n', ns);
+  const rows = new Map<string, string[]>();
+  for (const line of output.split('\n').slice(1)) {
+    const match = /^(\S*)\s+\[(.*?)\]\s+\[(.*?)\]\s+\[(.*?)\]\s*$/.exec(line);
+    if (!match) continue;
+    const [, resource, urls, names, verbs] = match;
+    const key = resource ? `${resource}${names ? ` [${names}]` : ''}` : `url ${urls}`;
+    rows.set(key, [...new Set([...(rows.get(key) ?? []), ...verbs!.split(' ')])].sort());
+  }
+  return rows;
+}
+
+/** What a ServiceAccount may do beyond what every ServiceAccount may (discovery, self reviews). */
+async function grantedTo(sa: string, releaseNs: string, ns: string): Promise<Record<string, string[]>> {
+  const granted = await canIList(`system:serviceaccount:${releaseNs}:${sa}`, ns);
+  const baseline = await canIList(`system:serviceaccount:${releaseNs}:nobody-${suffix()}`, ns);
+  return Object.fromEntries(
+    [...granted].filter(([key, verbs]) => JSON.stringify(baseline.get(key)) !== JSON.stringify(verbs)),
+  );
+}
+
+/** The rows `kubectl auth can-i --list` prints for the access table in a watched namespace. */
+function expectedRows(): Record<string, string[]> {
+  const rows: Record<string, string[]> = {};
+  for (const type of resourceTypes) {
+    const access = OPERATOR_ACCESS[type.kind]!;
+    if (access.scope !== 'watched') continue;
+    const group = groupOf(type.apiVersion);
+    const resource = group ? `${type.plural}.${group}` : type.plural;
+    rows[resource] = [...access.verbs].sort();
+    if (access.status) rows[`${resource}/status`] = [...access.status].sort();
+  }
+  return rows;
+}
+
+const LEASE_ROWS = {
+  'leases.coordination.k8s.io': ['create'],
+  'leases.coordination.k8s.io [msop-leader]': ['get', 'update'],
+};
+
+/**
+ * The operator as the installed chart runs it: the Deployment's args and POD_NAMESPACE, with a
+ * kubeconfig that impersonates the chart's ServiceAccount; only the ports are made free ones.
+ */
+async function runAsChart(release: string, releaseNs: string): Promise<OperatorProcess> {
+  const deployment = await client.get<V1Deployment>('apps/v1', 'Deployment', releaseNs, release);
+  const container = deployment.spec!.template.spec!.containers[0]!;
+  const kubeconfig = impersonatingKubeconfig(
+    `system:serviceaccount:${releaseNs}:${deployment.spec!.template.spec!.serviceAccountName}`,
+  );
+  // The kubeconfig really is the ServiceAccount: what the chart does not grant is refused.
+  const pods = await kubectlResult('--kubeconfig', kubeconfig, 'get', 'pods', '-n', releaseNs);
+  expect(pods.output).toMatch(/forbidden/i);
+  const op = startOperatorProcess({
+    kubeconfig,
+    args: [...(container.args ?? []), '--health-port=0', '--metrics-port=0'],
+    env: { POD_NAMESPACE: releaseNs, HOSTNAME: `${release}-test` },
+  });
+  operators.push(op);
+  return op;
+}
+
+/** Runs examples/hello.yaml through the core scenario with the given operator running. */
+async function coreScenario(op: OperatorProcess, ns: string): Promise<void> {
+  await kubectl('apply', '-n', ns, '-f', 'examples/hello.yaml');
+  const ready = await waitReady(ns, 'hello', 60_000);
+  expect(ready.status?.ready).toBe('3/3');
+  const before = await client.get<V1Deployment>('apps/v1', 'Deployment', ns, 'hello');
+  await kubectl('delete', 'deployment', 'hello', '-n', ns, '--wait=false');
+  await eventually(
+    async () => {
+      const d = await getOrUndefined<V1Deployment>('apps/v1', 'Deployment', ns, 'hello');
+      return d !== undefined && d.metadata?.uid !== before.metadata?.uid;
+    },
+    { message: 'the deleted Deployment to be restored' },
+  );
+  expect((await waitReady(ns, 'hello', 60_000)).status?.ready).toBe('3/3');
+  // Only this scenario's namespaces: a cluster-wide operator also sees other tests' leftovers.
+  const denied = op.lines.filter((l) => /forbidden|\b403\b/i.test(l.text) && l.text.includes(`${ns}/`));
+  expect(denied.map((l) => l.text)).toEqual([]);
+}
+
+describe('helm install, cluster-wide', () => {
+  let release: string;
+  let releaseNs: string;
+  let appNs: string;
+
+  beforeAll(async () => {
+    release = `msop-${suffix()}`;
+    releaseNs = await namespace('helm-sys');
+    appNs = await namespace('helm-app');
+    releases.push({ name: release, namespace: releaseNs });
+    await helm('install', release, CHART, '-n', releaseNs, '--wait', '--timeout=120s');
+  });
+
+  test('installs the operator Deployment, which becomes available (kwok runs its pods)', async () => {
+    const deployment = await client.get<V1Deployment>('apps/v1', 'Deployment', releaseNs, release);
+    expect(deployment.status?.availableReplicas).toBe(2);
+    expect(await helm('status', release, '-n', releaseNs)).toMatch(/STATUS: deployed/);
+  });
+
+  test("the operator, run as the chart's ServiceAccount, runs the core scenario (the RBAC is enough)", async () => {
+    const op = await runAsChart(release, releaseNs);
+    await op.waitForLog('Became leader');
+    await coreScenario(op, appNs);
+    expect(await op.stop('SIGTERM')).toBe(0);
+  });
+
+  test('kubectl auth can-i --list shows exactly the table, and no more (the RBAC is not too much)', async () => {
+    const sa = release;
+    const inApp = await grantedTo(sa, releaseNs, appNs);
+    expect(inApp).toEqual(expectedRows());
+    const inRelease = await grantedTo(sa, releaseNs, releaseNs);
+    expect(inRelease).toEqual({ ...expectedRows(), ...LEASE_ROWS });
+    for (const [resource, verbs] of Object.entries(inRelease)) {
+      expect(resource).not.toContain('*');
+      expect(verbs).not.toContain('*');
+      expect(resource).not.toMatch(/^pods/);
+    }
+    expect(inRelease.secrets).toEqual(['get', 'list', 'watch']);
+    const exec = await kubectlResult(
+      'auth',
+      'can-i',
+      'create',
+      'pods/exec',
+      `--as=system:serviceaccount:${releaseNs}:${sa}`,
+      '-n',
+      appNs,
+    );
+    expect(exec.output.trim()).toBe('no');
+  });
+
+  test('helm upgrade changes the settings in place', async () => {
+    await helm(
+      'upgrade',
+      release,
+      CHART,
+      '-n',
+      releaseNs,
+      '--set',
+      'logging.level=debug',
+      '--set',
+      'replicas=3',
+      '--wait',
+      '--timeout=120s',
+    );
+    const deployment = await client.get<V1Deployment>('apps/v1', 'Deployment', releaseNs, release);
+    expect(deployment.spec?.replicas).toBe(3);
+    expect(deployment.spec?.template.spec?.containers[0]?.args).toContain('--log-level=debug');
+    expect(deployment.status?.availableReplicas).toBe(3);
+    expect(await helm('history', release, '-n', releaseNs)).toMatch(/\n2\s+.*deployed\s+msop-0\.1\.0/);
+    // The values schema guards upgrades too.
+    const bad = await helmResult('upgrade', release, CHART, '-n', releaseNs, '--set', 'logging.format=xml');
+    expect(bad.code).not.toBe(0);
+    expect(bad.output).toContain("at '/logging/format'");
+  });
+
+  test('helm uninstall removes everything it installed but the CRD and the Microservices', async () => {
+    await helm('uninstall', release, '-n', releaseNs, '--wait', '--timeout=60s');
+    releases.splice(
+      releases.findIndex((r) => r.name === release),
+      1,
+    );
+    expect(await getOrUndefined('apps/v1', 'Deployment', releaseNs, release)).toBeUndefined();
+    expect(await getOrUndefined('v1', 'ServiceAccount', releaseNs, release)).toBeUndefined();
+    expect((await kubectlResult('get', 'clusterrole', release)).code).not.toBe(0);
+    expect((await kubectlResult('get', 'role', `${release}-leader-election`, '-n', releaseNs)).code).not.toBe(0);
+    expect(await kubectl('get', 'crd', 'microservices.msop.dev', '-o', 'name')).toContain('microservices.msop.dev');
+    expect(await kubectl('get', 'msvc', 'hello', '-n', appNs, '-o', 'name')).toContain('hello');
+  });
+});
+
+describe('helm install, namespaced', () => {
+  test('the operator, as the ServiceAccount with Roles in the watched namespace only, runs the core scenario', async () => {
+    const release = `msop-${suffix()}`;
+    const releaseNs = await namespace('helm-nsys');
+    const watched = await namespace('helm-watched');
+    const other = await namespace('helm-other');
+    releases.push({ name: release, namespace: releaseNs });
+    await helm(
+      'install',
+      release,
+      CHART,
+      '-n',
+      releaseNs,
+      '-f',
+      NAMESPACED_VALUES,
+      '--set',
+      `watchNamespaces={${watched}}`,
+      '--set',
+      'prometheus.authSecret=prom-token',
+      '--wait',
+      '--timeout=120s',
+    );
+    const sa = release;
+    expect(await grantedTo(sa, releaseNs, other)).toEqual({});
+    expect(await grantedTo(sa, releaseNs, watched)).toEqual(expectedRows());
+    expect(await grantedTo(sa, releaseNs, releaseNs)).toEqual({
+      ...LEASE_ROWS,
+      'secrets [prom-token]': ['get'],
+    });
+
+    const op = await runAsChart(release, releaseNs);
+    await op.waitForLog('Became leader');
+    await coreScenario(op, watched);
+    expect(await op.stop('SIGTERM')).toBe(0);
+  });
+});
