@@ -468,6 +468,10 @@ export interface MicroserviceStatus {
    */
   stepStartTime?: string;
   /**
+   * When release.paused started holding the release. Time held does not count towards a pause duration or the progress deadline.
+   */
+  holdStartTime?: string;
+  /**
    * The canary weight the current step asks for, in percent.
    */
   desiredWeight?: number;

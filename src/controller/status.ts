@@ -61,6 +61,7 @@ export function releaseStateOf(status: MicroserviceStatus | undefined): ReleaseS
     failedRevision: status?.failedRevision,
     currentStep: status?.currentStep,
     stepStartTime: status?.stepStartTime,
+    holdStartTime: status?.holdStartTime,
     desiredWeight: status?.desiredWeight,
   };
 }
@@ -117,15 +118,16 @@ export function deriveStatus(
   let message: string;
 
   const plan = obs.release?.plan;
+  const released = plan && stickyRollback(previous, plan);
   if (plan?.phase && !obs.failure) {
-    message = plan.message ?? '';
+    message = plan.phase === 'RolledBack' ? released!.message : (plan.message ?? '');
     phase = plan.phase;
     if (rollout.complete && rollout.revision === obs.deployment?.spec?.template.metadata?.labels?.[LABEL_REVISION]) {
       stableRevision = rollout.revision;
     }
     if (phase === 'RolledBack') {
-      set({ type: CONDITION_STALLED, status: 'True', reason: plan.released.reason, message });
-      set({ type: CONDITION_READY, status: 'False', reason: plan.released.reason, message });
+      set({ type: CONDITION_STALLED, status: 'True', reason: released!.reason, message });
+      set({ type: CONDITION_READY, status: 'False', reason: released!.reason, message });
       clear(CONDITION_RECONCILING);
     } else {
       const reason = phase === 'Paused' ? 'Paused' : plan.released.reason;
@@ -171,7 +173,7 @@ export function deriveStatus(
     phase = stableRevision ? 'Progressing' : 'Initializing';
   }
 
-  if (plan && !obs.failure) set({ type: CONDITION_RELEASED, ...plan.released });
+  if (released && !obs.failure) set({ type: CONDITION_RELEASED, ...released });
 
   const depStatus = obs.deployment?.status ?? {};
   const canary = obs.release?.canary;
@@ -195,33 +197,44 @@ export function deriveStatus(
   } as MicroserviceStatus;
 }
 
+/**
+ * The Released condition to show. Once a revision is rolled back, later reconciles only see "rolled back";
+ * the reason it was rolled back (an abort, the deadline, a failed check) stays until something changes.
+ */
+function stickyRollback(previous: MicroserviceStatus | undefined, plan: ReleasePlan): ReleasePlan['released'] {
+  const before = (previous?.conditions as Condition[] | undefined)?.find((c) => c.type === CONDITION_RELEASED);
+  const stillRolledBack =
+    plan.phase === 'RolledBack' &&
+    previous?.phase === 'RolledBack' &&
+    previous.failedRevision === plan.state.failedRevision;
+  if (stillRolledBack && before && before.status === 'False') {
+    return { status: 'False', reason: before.reason, message: before.message };
+  }
+  return plan.released;
+}
+
+const RELEASE_FIELDS = [
+  'canaryRevision',
+  'failedRevision',
+  'currentStep',
+  'stepCount',
+  'stepStartTime',
+  'holdStartTime',
+  'desiredWeight',
+  'canaryWeight',
+  'canaryReplicas',
+  'canaryReadyReplicas',
+] as const satisfies readonly (keyof MicroserviceStatus)[];
+
 /** Release state from the plan; after a failed reconcile, the previous state is kept so nothing is lost. */
 function releaseFields(previous: MicroserviceStatus | undefined, obs: Observation): Partial<MicroserviceStatus> {
   const drop = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   if (obs.failure || !obs.release) {
-    const {
-      canaryRevision,
-      failedRevision,
-      currentStep,
-      stepCount,
-      stepStartTime,
-      desiredWeight,
-      canaryWeight,
-      canaryReplicas,
-      canaryReadyReplicas,
-    } = previous ?? {};
-    return drop({
-      canaryRevision,
-      failedRevision,
-      currentStep,
-      stepCount,
-      stepStartTime,
-      desiredWeight,
-      canaryWeight,
-      canaryReplicas,
-      canaryReadyReplicas,
-    });
+    return Object.fromEntries(
+      RELEASE_FIELDS.filter((key) => previous?.[key] !== undefined).map((key) => [key, previous![key]]),
+    );
   }
+
   const { plan, stepCount, canary } = obs.release;
   const inRelease = plan.state.canaryRevision !== undefined;
   return drop({

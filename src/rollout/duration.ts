@@ -24,7 +24,7 @@ export function parseDuration(text: string): number {
 
 /** The shortest readable form, for messages: 90000 → "1m30s". */
 export function formatDuration(ms: number): string {
-  if (ms < 1_000) return `${Math.max(0, Math.round(ms))}ms`;
+  if (Math.round(ms) < 1_000) return `${Math.max(0, Math.round(ms))}ms`;
   let seconds = Math.round(ms / 1_000);
   const hours = Math.floor(seconds / 3_600);
   seconds -= hours * 3_600;

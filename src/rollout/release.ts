@@ -16,6 +16,8 @@ export interface ReleaseState {
   failedRevision?: string;
   currentStep?: number;
   stepStartTime?: string;
+  /** Set while release.paused holds the release; the step clock does not run meanwhile. */
+  holdStartTime?: string;
   desiredWeight?: number;
 }
 
@@ -90,7 +92,7 @@ export interface ReleasePlan {
 const VERIFY_INTERVAL_MS = 1_000;
 
 export function planRelease(input: ReleaseInput): ReleasePlan {
-  const { settings, observed, desiredRevision: revision, action } = input;
+  const { observed, desiredRevision: revision, action } = input;
   const state: ReleaseState = { ...input.state };
   const events: ReleaseEvent[] = [];
   if (action === 'retry' && state.failedRevision === revision) {
@@ -170,7 +172,8 @@ class Context {
         ...base,
         canaryReplicas: this.observed.canary?.replicas,
         deleteCanaries: false,
-        routerWeight: this.weighted ? 100 : undefined,
+        // Should the canary vanish before the Deployment is done, its share goes back to the stable Service.
+        routerWeight: this.weighted ? (this.canaryReady() > 0 ? 100 : 0) : undefined,
         message: `Promoting ${this.revision}: waiting for the Deployment to roll out (${this.observed.stableReadyReplicas}/${this.total} ready)`,
         canaryWeight: this.currentWeight(),
         events: this.events,
@@ -237,6 +240,7 @@ class Context {
       this.advanceTo(this.settings.steps.length);
     }
     if (this.settings.paused) return this.hold();
+    this.resumeClock();
     const step = this.settings.steps[this.step()];
     if (!step) return this.promote();
     return step.kind === 'setWeight' ? this.setWeight(step.weight) : this.pause(step.durationMs);
@@ -246,11 +250,17 @@ class Context {
     const weightNow = Math.max(weight, this.state.desiredWeight ?? 0);
     this.state.desiredWeight = weightNow;
     const canaryTarget = canaryReplicasFor(weightNow, this.total);
+    const canaryReady = this.canaryReady() >= canaryTarget;
+    // Under the replicas router the stable shrinks only once the canary's new pods are ready (as Argo
+    // Rollouts does), so capacity never dips while the canary scales up.
     const stableTarget = this.weighted
       ? this.stableTarget(this.total)
-      : this.stableTarget(stableReplicasFor(weightNow, this.total));
-    const ready =
-      this.canaryReady() >= canaryTarget && (stableTarget === undefined || this.observed.stablePods === stableTarget);
+      : this.stableTarget(
+          canaryReady
+            ? stableReplicasFor(weightNow, this.total)
+            : Math.max(this.observed.stableReplicas, stableReplicasFor(weightNow, this.total)),
+        );
+    const ready = canaryReady && (stableTarget === undefined || this.observed.stablePods === stableTarget);
     const plan = { canaryReplicas: canaryTarget, stableReplicas: stableTarget };
     if (!ready) {
       const late = this.overDeadline();
@@ -265,11 +275,13 @@ class Context {
         requeueAfterMs: this.deadlineLeft(),
       });
     }
-    if (this.weighted && this.observed.routerWeight !== weightNow) {
+    // With no pods to split (N = 0) the canary has none to take traffic: the route stays at 0.
+    const routed = canaryTarget > 0 ? weightNow : 0;
+    if (this.weighted && this.observed.routerWeight !== routed) {
       return this.inRelease({
         ...plan,
-        routerWeight: weightNow,
-        message: `${this.stepLabel()}: setting the route weight to ${weightNow}%`,
+        routerWeight: routed,
+        message: `${this.stepLabel()}: setting the route weight to ${routed}%`,
         requeueAfterMs: VERIFY_INTERVAL_MS,
       });
     }
@@ -281,7 +293,7 @@ class Context {
     this.advanceTo(this.step() + 1);
     return this.inRelease({
       ...plan,
-      routerWeight: this.weighted ? weightNow : undefined,
+      routerWeight: this.weighted ? routed : undefined,
       message: `Canary ${this.revision} at ${weightNow}%`,
       requeueAfterMs: 0,
     });
@@ -359,6 +371,8 @@ class Context {
 
   /** release.paused: everything stays where it is. */
   private hold(): ReleasePlan {
+    // The step clock stops: neither the progress deadline nor a timed pause counts time spent paused.
+    this.state.holdStartTime ??= this.input.now.toISOString();
     const weight = this.state.desiredWeight ?? 0;
     return this.inRelease({
       ...this.holdPlan(weight),
@@ -413,6 +427,15 @@ class Context {
       events: this.events,
       ...plan,
     };
+  }
+
+  /** After a hold, the step continues with the time it had left: its start moves forward by the time held. */
+  private resumeClock(): void {
+    const held = this.state.holdStartTime;
+    if (held === undefined) return;
+    const start = Date.parse(this.state.stepStartTime ?? held);
+    this.state.stepStartTime = new Date(start + (this.now - Date.parse(held))).toISOString();
+    this.state.holdStartTime = undefined;
   }
 
   private stableTarget(replicas: number): number | undefined {

@@ -1,6 +1,6 @@
 // The steps of a canary release: explicit, or expanded from the shorthand.
 import type { CanarySettings } from '../api/types';
-import { parseDuration } from './duration';
+import { formatDuration, parseDuration } from './duration';
 
 export type Step = { kind: 'setWeight'; weight: number } | { kind: 'pause'; durationMs?: number };
 
@@ -61,5 +61,7 @@ function shorthandSteps(canary: CanarySettings | undefined): Step[] {
 /** "setWeight 10", "pause 2m", "pause until promoted": for messages and kubectl msop status. */
 export function describeStep(step: Step): string {
   if (step.kind === 'setWeight') return `setWeight ${step.weight}`;
-  return step.durationMs === undefined ? 'pause until promoted' : `pause ${step.durationMs / 1000}s`;
+  if (step.durationMs === undefined) return 'pause until promoted';
+  const ms = step.durationMs;
+  return `pause ${ms % 1000 !== 0 ? `${ms / 1000}s` : ms === 0 ? '0s' : formatDuration(ms)}`;
 }

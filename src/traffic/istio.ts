@@ -41,7 +41,13 @@ export function destinationLists(virtualService: VirtualService): BackendList[] 
 export function hostTargets(microservice: Microservice): Targets {
   const stable = stableServiceName(microservice);
   const canary = canaryServiceName(microservice);
-  const named = (service: string) => (host: string) => host === service || host.startsWith(`${service}.`);
+  // Another namespace's Service of the same name, or a host outside the cluster, is not ours.
+  const { namespace = '' } = microservice.metadata;
+  const named = (service: string) => (host: string) =>
+    host === service ||
+    host === `${service}.${namespace}` ||
+    host === `${service}.${namespace}.svc` ||
+    host.startsWith(`${service}.${namespace}.svc.`);
   return { isStable: named(stable), isCanary: named(canary), canaryFor: (host) => canary + host.slice(stable.length) };
 }
 

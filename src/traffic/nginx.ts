@@ -88,17 +88,19 @@ export class NginxRouter implements TrafficRouter {
     }
   }
 
+  /** The canary Ingress msop made, or undefined; one of the same name made by someone else is never touched. */
   private async canaryIngress(microservice: Microservice): Promise<V1Ingress | undefined> {
+    const { namespace = '', name = '', uid = '' } = microservice.metadata;
+    const canaryName = canaryIngressName(this.ingressName(microservice));
+    let found: V1Ingress;
     try {
-      return await this.client.get<V1Ingress>(
-        API_VERSION,
-        'Ingress',
-        microservice.metadata.namespace!,
-        canaryIngressName(this.ingressName(microservice)),
-      );
+      found = await this.client.get<V1Ingress>(API_VERSION, 'Ingress', namespace, canaryName);
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
     }
+    if (!isControlledBy(found, uid))
+      throw new TerminalError('NotOwned', notOwnedMessage('Ingress', namespace, canaryName, name));
+    return found;
   }
 }
