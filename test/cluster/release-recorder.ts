@@ -143,3 +143,10 @@ export class ReleaseRecorder {
 function revisionOf(deployment: KubernetesObject | undefined): string | undefined {
   return (deployment as V1Deployment | undefined)?.spec?.template.metadata?.labels?.['msop.dev/revision'];
 }
+
+/** True when `expected` appears in `list` in order, other values allowed in between. */
+export function inOrder(list: number[], expected: number[]): boolean {
+  let next = 0;
+  for (const value of list) if (value === expected[next]) next += 1;
+  return next === expected.length;
+}
