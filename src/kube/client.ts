@@ -42,8 +42,30 @@ const MERGE_TYPE = 'application/merge-patch+json';
 const JSON_PATCH_TYPE = 'application/json-patch+json';
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/** How long one connection pool serves before a new one picks up rotated client certificates. */
+const DISPATCHER_MAX_AGE_MS = 10 * 60_000;
+
 export class KubeClient {
+  private dispatcher?: { value: Dispatcher | undefined; createdAt: number };
+
   constructor(readonly kubeConfig: KubeConfig) {}
+
+  /**
+   * client-node builds a new undici Agent for every request, so every call would open a fresh TLS
+   * connection. Keep the first one as a shared pool; headers (tokens) are still taken per request.
+   */
+  private pooled(fresh: Dispatcher | undefined): Dispatcher | undefined {
+    const now = Date.now();
+    if (!this.dispatcher || now - this.dispatcher.createdAt > DISPATCHER_MAX_AGE_MS) {
+      const old = this.dispatcher?.value;
+      this.dispatcher = { value: fresh, createdAt: now };
+      // Let requests in flight on the old pool finish before closing it.
+      if (old && old !== fresh) void old.close().catch(() => undefined);
+      return fresh;
+    }
+    if (fresh && fresh !== this.dispatcher.value) void fresh.close().catch(() => undefined);
+    return this.dispatcher.value;
+  }
 
   private async send(method: HttpMethod, path: string, options: RequestOptions = {}) {
     const cluster = this.kubeConfig.getCurrentCluster();
@@ -65,7 +87,7 @@ export class KubeClient {
       method,
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      dispatcher: ctx.getDispatcher() as Dispatcher | undefined,
+      dispatcher: this.pooled(ctx.getDispatcher() as Dispatcher | undefined),
       signal: AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined)),
     });
     if (!response.ok) {
