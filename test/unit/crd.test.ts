@@ -147,7 +147,16 @@ describe('crds/microservice.yaml', () => {
     const columns = version.additionalPrinterColumns ?? [];
 
     test('are listed in order', () => {
-      expect(columns.map((c) => c.name)).toEqual(['Phase', 'Weight', 'Ready', 'Stable', 'Canary', 'Age', 'Image', 'Message']);
+      expect(columns.map((c) => c.name)).toEqual([
+        'Phase',
+        'Weight',
+        'Ready',
+        'Stable',
+        'Canary',
+        'Age',
+        'Image',
+        'Message',
+      ]);
     });
 
     test.each([

@@ -1,11 +1,5 @@
 import type { KubernetesObject, V1OwnerReference, V1Service } from '@kubernetes/client-node';
-import {
-  ANNOTATION_APPLIED,
-  appliedHash,
-  isSubset,
-  needsApply,
-  withAppliedHash,
-} from '../../../src/controller/drift';
+import { ANNOTATION_APPLIED, appliedHash, isSubset, needsApply, withAppliedHash } from '../../../src/controller/drift';
 import { isControlledBy } from '../../../src/render/ownership';
 
 describe('isSubset', () => {
