@@ -154,7 +154,7 @@ test('status draws the phase, revisions, steps, weights and replicas (no colour 
       '      4  pause until promoted',
     ]),
   );
-  expect(lines.some((l) => l.startsWith('  >   2  pause 120s            now ('))).toBe(true);
+  expect(lines.some((l) => l.startsWith('  >   2  pause 2m              now ('))).toBe(true);
   expect(result.stdout).not.toContain('\x1b');
 });
 
