@@ -34,6 +34,9 @@ const TITLES = {
   'spec.release.canary': 'CanarySettings',
   'spec.release.canary.steps[]': 'CanaryStep',
   'spec.release.canary.traffic': 'TrafficSettings',
+  'spec.release.analysis': 'AnalysisSettings',
+  'spec.release.analysis.webhooks[]': 'WebhookSettings',
+  'status.analysis': 'AnalysisStatus',
   'spec.podTemplate': 'PodTemplateOverride',
   'status.conditions[]': 'Condition',
 };

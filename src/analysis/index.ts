@@ -42,3 +42,4 @@ export { compareSeries, type SeriesComparisonInput, type SeriesComparisonResult 
 export { ANALYSIS_DEFAULTS, resolveAnalysis, type ResolvedAnalysis, type ResolvedMetric } from './settings';
 export { judge, type Action, type AnalysisCounters, type Decision, type JudgeSettings, type Judgement } from './judge';
 export { runAnalysis, templateVars, type RunContext } from './run';
+export { callWebhook, type Webhook, type WebhookOutcome, type WebhookPayload, type WebhookType } from './webhooks';

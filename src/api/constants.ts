@@ -21,10 +21,12 @@ export const ANNOTATION_ACTION = 'msop.dev/action';
 
 export const TRACK_STABLE = 'stable';
 export const TRACK_CANARY = 'canary';
+export const TRACK_BASELINE = 'baseline';
 
 export const CONDITION_READY = 'Ready';
 export const CONDITION_RECONCILING = 'Reconciling';
 export const CONDITION_STALLED = 'Stalled';
 export const CONDITION_RELEASED = 'Released';
+export const CONDITION_ANALYSIS_HEALTHY = 'AnalysisHealthy';
 
 export type Phase = 'Initializing' | 'Ready' | 'Progressing' | 'Paused' | 'Promoting' | 'RolledBack' | 'Failed';

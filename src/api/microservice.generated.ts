@@ -330,6 +330,7 @@ export interface ReleaseSettings {
    */
   strategy?: 'Rolling' | 'Canary';
   canary?: CanarySettings;
+  analysis?: AnalysisSettings;
   /**
    * While true, msop holds the release where it is: a new revision is not rolled out (Rolling), or the canary stays at its current step (Canary), and the phase is Paused. Set it back to false to continue. Suits GitOps, where it can be committed. Default false.
    */
@@ -428,6 +429,171 @@ export interface TrafficSettings {
   };
 }
 /**
+ * Judge a Canary release on Prometheus metrics at every step. A step advances only after a check that passed since it began; failureLimit failed checks roll back (a critical metric at once); missing data never promotes. Example: {interval: 1m, metrics: [{name: success-rate, template: request-success-rate, thresholdRange: {min: 99}}]}
+ */
+export interface AnalysisSettings {
+  /**
+   * How often the metrics are checked, as a Go duration. Default 1m. Example: 30s
+   */
+  interval?: string;
+  /**
+   * Wait this long after a release starts before the first check. Default 0s.
+   */
+  startDelay?: string;
+  /**
+   * Failed checks (over the whole release) that roll the canary back. Default 2.
+   */
+  failureLimit?: number;
+  /**
+   * Checks in a row without a verdict (no data, not enough requests, Prometheus down) before onInconclusive applies. Default 3.
+   */
+  inconclusiveLimit?: number;
+  /**
+   * What inconclusive checks lead to: Pause (hold the release until a check passes, or someone promotes or aborts) or Rollback. Default Pause.
+   */
+  onInconclusive?: 'Pause' | 'Rollback';
+  /**
+   * What comparison metrics compare the canary with. Fresh: a baseline ReplicaSet of the stable template at the canary's size, started with it, so both run equally long under equal load (Kayenta practice; replicas router only for now). Stable: the stable pods. None: no comparison. Default Fresh with the replicas router, Stable otherwise.
+   */
+  baseline?: {
+    /**
+     * Fresh, Stable or None.
+     */
+    mode?: 'Fresh' | 'Stable' | 'None';
+  };
+  /**
+   * The false-rollback budget across all comparison metrics and all checks (the tests stay valid when checked at every interval). Default 0.05.
+   */
+  alpha?: number;
+  /**
+   * Where the metrics come from. Default: the operator's --prometheus-address. Example: {address: http://prometheus.monitoring:9090, timeout: 10s}
+   */
+  prometheus?: {
+    /**
+     * The Prometheus base URL. Example: http://prometheus.monitoring:9090
+     */
+    address?: string;
+    /**
+     * Per query. Default 10s.
+     */
+    timeout?: string;
+    /**
+     * Extra request headers. Example: {X-Scope-OrgID: shop}
+     */
+    headers?: {
+      [k: string]: string;
+    };
+    /**
+     * A Secret in the same namespace with token (bearer), or username and password (basic), and optionally ca.crt.
+     */
+    authSecretRef?: {
+      /**
+       * The Secret's name.
+       */
+      name: string;
+    };
+  };
+  /**
+   * The checks; every one must pass for a step to advance.
+   *
+   * Items: One check. Threshold (default): a template or query against thresholdRange. CountComparison: events and total queries, canary against baseline. SeriesComparison: a query's series, canary against baseline.
+   */
+  metrics?: {
+    /**
+     * A name for status and events. Example: success-rate
+     */
+    name: string;
+    /**
+     * Threshold, CountComparison or SeriesComparison. Default Threshold.
+     */
+    kind?: 'Threshold' | 'CountComparison' | 'SeriesComparison';
+    /**
+     * A built-in query: request-success-rate (percent of non-5xx) or request-duration (p99 in milliseconds). See docs/analysis.md for the metric names they assume.
+     */
+    template?: 'request-success-rate' | 'request-duration';
+    /**
+     * PromQL with placeholders {{namespace}}, {{name}}, {{track}}, {{revision}}, {{interval}} and {{window}}; one number (Threshold) or one series.
+     */
+    query?: string;
+    /**
+     * The passing range of a Threshold metric. Example: {min: 99}
+     */
+    thresholdRange?: {
+      /**
+       * The lowest passing value.
+       */
+      min?: number;
+      /**
+       * The highest passing value.
+       */
+      max?: number;
+    };
+    /**
+     * A failure rolls back at once, whatever failureLimit says.
+     */
+    critical?: boolean;
+    /**
+     * CountComparison. PromQL counting bad events (errors, slow requests) of {{track}}.
+     */
+    events?: string;
+    /**
+     * CountComparison. PromQL counting all requests of {{track}}.
+     */
+    total?: string;
+    /**
+     * CountComparison. Requests each arm needs before the metric can pass. Default 1000.
+     */
+    minTotal?: number;
+    /**
+     * How much worse than the baseline the canary may be, relative: 0.10 allows 10%. Default 0.1.
+     */
+    allowedIncrease?: number;
+    /**
+     * SeriesComparison. Confidence of the test and interval. Default from alpha.
+     */
+    confidence?: number;
+    /**
+     * SeriesComparison. Which change counts against the canary. Default Increase.
+     */
+    direction?: 'Increase' | 'Decrease' | 'Either';
+    /**
+     * SeriesComparison. Samples each arm needs before the metric can pass. Default 20.
+     */
+    minSamples?: number;
+  }[];
+  /**
+   * HTTP hooks and gates. pre-rollout: before the canary takes traffic; rollout: at every check; confirm-promotion: holds promotion until it returns 2xx; post-rollout: after promotion; rollback: after a rollback. A failure of pre-rollout or rollout counts as a failed check.
+   */
+  webhooks?: WebhookSettings[];
+}
+/**
+ * One hook. Example: {name: smoke, type: pre-rollout, url: http://tester.shop/run}
+ */
+export interface WebhookSettings {
+  /**
+   * A name for status and events.
+   */
+  name: string;
+  /**
+   * When the hook is called.
+   */
+  type: 'pre-rollout' | 'rollout' | 'confirm-promotion' | 'post-rollout' | 'rollback';
+  /**
+   * Called with POST and a JSON body {name, namespace, phase, type, stableRevision, canaryRevision, weight, metadata}.
+   */
+  url: string;
+  /**
+   * Default 10.
+   */
+  timeoutSeconds?: number;
+  /**
+   * Extra key-value pairs passed in the body.
+   */
+  metadata?: {
+    [k: string]: string;
+  };
+}
+/**
  * The observed state, written by msop only. Follows the kstatus conventions, so kubectl wait, Flux and Argo CD can read it: wait with kubectl wait --for=condition=Ready microservice/<name>.
  */
 export interface MicroserviceStatus {
@@ -487,6 +653,7 @@ export interface MicroserviceStatus {
    * The number of canary pods that are ready.
    */
   canaryReadyReplicas?: number;
+  analysis?: AnalysisStatus;
   /**
    * The number of pods of the Microservice, of every revision. Read by the scale subresource.
    */
@@ -541,4 +708,67 @@ export interface Condition {
    * A human-readable message about the transition. May be empty.
    */
   message: string;
+}
+/**
+ * The last analysis check of the current (or last) release.
+ */
+export interface AnalysisStatus {
+  /**
+   * When analysis of this release began; counts are taken since then.
+   */
+  startTime?: string;
+  /**
+   * When the metrics were last checked.
+   */
+  lastCheckTime?: string;
+  /**
+   * When a check last passed; a step advances only after a pass since it began.
+   */
+  passedTime?: string;
+  /**
+   * Failed checks so far in this release.
+   */
+  failures?: number;
+  /**
+   * Checks in a row without a verdict.
+   */
+  inconclusive?: number;
+  /**
+   * What the last check decided.
+   */
+  decision?: {
+    /**
+     * Continue, Wait, Pause or Rollback.
+     */
+    action?: string;
+    /**
+     * Why, in words.
+     */
+    reason?: string;
+  };
+  /**
+   * Gates that passed in this release, by name.
+   *
+   * Items: A webhook name.
+   */
+  webhooks?: string[];
+  /**
+   * One entry per metric of the last check.
+   *
+   * Items: A metric's verdict and the numbers behind it.
+   */
+  metrics?: {
+    /**
+     * The metric.
+     */
+    name?: string;
+    /**
+     * Pass, Fail, Inconclusive, NoData or Error.
+     */
+    verdict?: string;
+    /**
+     * What the verdict rests on, in words.
+     */
+    reason?: string;
+  }[];
 }

@@ -17,7 +17,7 @@ import { WorkQueue } from './workqueue';
 
 export type ManagerOptions = Pick<
   OperatorConfig,
-  'watchNamespaces' | 'concurrency' | 'resyncSeconds' | 'defaultResources'
+  'watchNamespaces' | 'concurrency' | 'resyncSeconds' | 'defaultResources' | 'prometheusAddress'
 >;
 
 /** Optional wiring from main.ts: metrics, and a gate that holds the workers until this replica leads. */
@@ -87,6 +87,8 @@ export class Manager {
       events: new EventRecorder(client, log),
       log,
       defaults: { resources: options.defaultResources },
+      prometheusAddress: options.prometheusAddress,
+      metrics: hooks.metrics,
     });
   }
 

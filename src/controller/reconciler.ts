@@ -11,6 +11,7 @@ import {
   LABEL_REVISION,
   LABEL_TRACK,
   STATUS_FIELD_MANAGER,
+  TRACK_BASELINE,
   TRACK_CANARY,
 } from '../api/constants';
 import type { Microservice, MicroserviceStatus } from '../api/types';
@@ -27,6 +28,7 @@ import {
   referencedConfig,
   type RenderDefaults,
   type RenderedChildren,
+  renderBaselineReplicaSet,
   renderCanaryReplicaSet,
   renderChildren,
   routerOf,
@@ -38,6 +40,7 @@ import { planRelease, type ReleaseAction, type ReleaseSettings } from '../rollou
 import { releaseSteps, StepsError } from '../rollout/steps';
 import { weightedRouter } from '../traffic';
 import type { KindCache } from './caches';
+import { AnalysisRunner } from './analysis';
 import { needsApply, withAppliedHash } from './drift';
 import { deploymentComplete, deriveStatus, type Observation, releaseStateOf, statusEvents } from './status';
 
@@ -53,6 +56,9 @@ export interface ReconcilerDeps {
   events: EventRecorder;
   log: Logger;
   defaults: RenderDefaults;
+  /** The operator's default Prometheus, for analyses that name none. */
+  prometheusAddress?: string;
+  metrics?: { recordAnalysisVerdict(metric: string, verdict: string): void };
   now?: () => Date;
 }
 
@@ -64,7 +70,11 @@ interface SyncResult {
 }
 
 export class Reconciler {
-  constructor(private readonly deps: ReconcilerDeps) {}
+  private readonly analysis: AnalysisRunner;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.analysis = new AnalysisRunner(deps.client, deps.log, deps.prometheusAddress);
+  }
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace = '', name = ''] = key.split('/');
@@ -126,11 +136,31 @@ export class Reconciler {
     log: Logger,
   ): Promise<SyncResult> {
     const { namespace = '', name = '' } = microservice.metadata;
-    const settings = this.releaseSettings(microservice);
+    const analysis = this.analysis.settings(microservice);
+    const settings = { ...this.releaseSettings(microservice), baseline: analysis?.baselineMode === 'Fresh' };
     const router = settings.router === 'replicas' ? undefined : weightedRouter(settings.router, this.deps.client);
     const routerWeight = router ? await router.readWeight(microservice) : undefined;
     let deployment = this.liveDeployment(microservice);
     const current = canaries.find((rs) => rs.metadata?.labels?.[LABEL_REVISION] === rendered.revision);
+    const stableRevision = deployment?.spec?.template.metadata?.labels?.[LABEL_REVISION];
+    const baselines = this.trackReplicaSets(microservice, TRACK_BASELINE);
+    const baseline = baselines.find((rs) => rs.metadata?.labels?.[LABEL_REVISION] === stableRevision);
+    const status = microservice.status;
+    const outcome = analysis
+      ? await this.analysis.evaluate(microservice, analysis, {
+          canaryRevision: rendered.revision,
+          stableRevision,
+          releasing:
+            stableRevision !== undefined &&
+            stableRevision !== rendered.revision &&
+            status?.failedRevision !== rendered.revision,
+          canaryReadyReplicas: current?.status?.readyReplicas ?? 0,
+          promoting: status?.canaryRevision === rendered.revision && (status.currentStep ?? 0) >= settings.steps.length,
+          weight: status?.canaryWeight ?? 0,
+          action,
+          now: this.now(),
+        })
+      : undefined;
 
     const plan = planRelease({
       settings,
@@ -138,6 +168,7 @@ export class Reconciler {
       state: releaseStateOf(microservice.status),
       desiredRevision: rendered.revision,
       action,
+      analysis: outcome?.gate,
       now: this.now(),
       observed: {
         stableRevision: deployment?.spec?.template.metadata?.labels?.[LABEL_REVISION],
@@ -146,6 +177,10 @@ export class Reconciler {
         stableReadyReplicas: deployment?.status?.readyReplicas ?? 0,
         stableComplete: deployment !== undefined && deploymentComplete(deployment),
         canary: current && { replicas: current.spec?.replicas ?? 0, readyReplicas: current.status?.readyReplicas ?? 0 },
+        baseline: baseline && {
+          replicas: baseline.spec?.replicas ?? 0,
+          readyReplicas: baseline.status?.readyReplicas ?? 0,
+        },
         staleCanaries: canaries.length - (current ? 1 : 0),
         routerWeight,
       },
@@ -166,6 +201,19 @@ export class Reconciler {
         log,
       );
     }
+    if (plan.baselineReplicas !== undefined && deployment && stableRevision) {
+      const template = structuredClone(deployment.spec!.template);
+      await this.applyChild(
+        microservice,
+        renderBaselineReplicaSet(microservice, template, stableRevision, plan.baselineReplicas),
+        log,
+      );
+    }
+    for (const rs of baselines) {
+      if (plan.baselineReplicas !== undefined && rs === baseline) continue;
+      await this.deps.client.delete('apps/v1', 'ReplicaSet', namespace, rs.metadata!.name!, rs.metadata!.uid!);
+      log.info({ replicaSet: rs.metadata?.name }, 'Deleted baseline ReplicaSet');
+    }
     if (router && plan.routerWeight !== undefined && plan.routerWeight !== routerWeight) {
       // The state machine only raises the weight once canary pods are ready; refuse anything else here too.
       if (plan.routerWeight > 0 && (current?.status?.readyReplicas ?? 0) === 0) {
@@ -182,18 +230,39 @@ export class Reconciler {
         log.info({ replicaSet: rs.metadata?.name }, 'Deleted canary ReplicaSet');
       }
     }
-    for (const event of plan.events) {
+    for (const event of [...(outcome?.events ?? []), ...plan.events]) {
       log.info({ reason: event.reason }, event.message);
       await this.deps.events.record(microservice, event.type, event.reason, event.message);
+    }
+    for (const { metric, verdict } of outcome?.verdicts ?? [])
+      this.deps.metrics?.recordAnalysisVerdict(metric, verdict);
+    if (analysis) {
+      const ctx = {
+        canaryRevision: rendered.revision,
+        stableRevision,
+        releasing: true,
+        canaryReadyReplicas: 0,
+        promoting: false,
+        weight: plan.canaryWeight,
+        now: this.now(),
+      };
+      if (plan.events.some((e) => e.reason === 'Promoted'))
+        await this.analysis.notify(microservice, 'post-rollout', ctx);
+      if (plan.events.some((e) => e.reason === 'RolledBack')) await this.analysis.notify(microservice, 'rollback', ctx);
     }
     const observation = this.observation(microservice, rendered.revision, deployment, {
       release: {
         plan,
+        analysis: outcome?.status,
         stepCount: settings.steps.length,
         canary: current && { replicas: current.spec?.replicas ?? 0, readyReplicas: current.status?.readyReplicas ?? 0 },
       },
     });
-    return { observation, requeueAfterMs: plan.requeueAfterMs };
+    const inRelease = plan.state.canaryRevision !== undefined;
+    const requeues = [plan.requeueAfterMs, inRelease ? outcome?.requeueAfterMs : undefined].filter(
+      (ms): ms is number => ms !== undefined,
+    );
+    return { observation, requeueAfterMs: requeues.length > 0 ? Math.min(...requeues) : undefined };
   }
 
   private releaseSettings(microservice: Microservice): ReleaseSettings {
@@ -263,10 +332,15 @@ export class Reconciler {
   }
 
   private canaryReplicaSets(microservice: Microservice): V1ReplicaSet[] {
+    return this.trackReplicaSets(microservice, TRACK_CANARY);
+  }
+
+  /** The ReplicaSets msop made for a track (canary, baseline) of this Microservice. */
+  private trackReplicaSets(microservice: Microservice, track: string): V1ReplicaSet[] {
     const { namespace = '', name = '', uid = '' } = microservice.metadata;
     return (this.deps.owned.ReplicaSet?.list(namespace) ?? []).filter(
       (rs) =>
-        rs.metadata?.labels?.[LABEL_TRACK] === TRACK_CANARY &&
+        rs.metadata?.labels?.[LABEL_TRACK] === track &&
         rs.metadata?.labels?.[LABEL_MICROSERVICE] === name &&
         isControlledBy(rs, uid),
     ) as V1ReplicaSet[];

@@ -4,6 +4,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { ReleasePlan, ReleaseState } from '../rollout/release';
 import {
+  CONDITION_ANALYSIS_HEALTHY,
   CONDITION_READY,
   CONDITION_RECONCILING,
   CONDITION_RELEASED,
@@ -11,7 +12,7 @@ import {
   LABEL_REVISION,
 } from '../api/constants';
 import type { Phase } from '../api/constants';
-import type { MicroserviceStatus } from '../api/types';
+import type { AnalysisStatus, MicroserviceStatus } from '../api/types';
 import { type Condition, type ConditionInput, removeCondition, setCondition } from './conditions';
 
 export interface ReconcileFailure {
@@ -38,6 +39,8 @@ export interface Observation {
 
 export interface ReleaseObservation {
   plan: ReleasePlan;
+  /** The analysis of the release, when it has one. */
+  analysis?: AnalysisStatus;
   stepCount: number;
   canary?: { replicas: number; readyReplicas: number };
 }
@@ -174,6 +177,8 @@ export function deriveStatus(
   }
 
   if (released && !obs.failure) set({ type: CONDITION_RELEASED, ...released });
+  const health = obs.release?.analysis && !obs.failure ? analysisHealth(obs.release.analysis) : undefined;
+  if (health) set({ type: CONDITION_ANALYSIS_HEALTHY, ...health });
 
   const depStatus = obs.deployment?.status ?? {};
   const canary = obs.release?.canary;
@@ -187,6 +192,7 @@ export function deriveStatus(
     conditions: orderConditions(conditions),
     ...(stableRevision ? { stableRevision } : {}),
     ...releaseFields(previous, obs),
+    ...analysisField(previous, obs),
     replicas: (depStatus.replicas ?? 0) + (canary?.replicas ?? 0),
     readyReplicas,
     updatedReplicas: depStatus.updatedReplicas ?? 0,
@@ -211,6 +217,23 @@ function stickyRollback(previous: MicroserviceStatus | undefined, plan: ReleaseP
     return { status: 'False', reason: before.reason, message: before.message };
   }
   return plan.released;
+}
+
+/** AnalysisHealthy: True while every metric passes, False on a failure, Unknown without a verdict. */
+function analysisHealth(analysis: AnalysisStatus): Omit<ConditionInput, 'type' | 'observedGeneration'> | undefined {
+  if (!analysis.decision) return undefined;
+  const verdicts = (analysis.metrics ?? []).map((m) => (m as { verdict?: string }).verdict);
+  const reason = analysis.decision.reason ?? '';
+  if (verdicts.includes('Fail')) return { status: 'False', reason: 'MetricsFailed', message: reason };
+  if (verdicts.length > 0 && verdicts.every((v) => v === 'Pass'))
+    return { status: 'True', reason: 'MetricsPassed', message: reason };
+  return { status: 'Unknown', reason: 'Inconclusive', message: reason };
+}
+
+/** The analysis status; after a failed reconcile, the previous one. */
+function analysisField(previous: MicroserviceStatus | undefined, obs: Observation): Partial<MicroserviceStatus> {
+  const analysis = obs.failure ? previous?.analysis : obs.release?.analysis;
+  return analysis ? { analysis } : {};
 }
 
 const RELEASE_FIELDS = [
@@ -246,7 +269,13 @@ function releaseFields(previous: MicroserviceStatus | undefined, obs: Observatio
   });
 }
 
-const CONDITION_ORDER = [CONDITION_READY, CONDITION_RECONCILING, CONDITION_STALLED, CONDITION_RELEASED];
+const CONDITION_ORDER = [
+  CONDITION_READY,
+  CONDITION_RECONCILING,
+  CONDITION_STALLED,
+  CONDITION_RELEASED,
+  CONDITION_ANALYSIS_HEALTHY,
+];
 
 /** A fixed order, so an equal set of conditions serializes to equal bytes. */
 function orderConditions(conditions: Condition[]): Condition[] {

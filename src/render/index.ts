@@ -54,5 +54,10 @@ export function renderChildren({ microservice, tracked, defaults }: RenderInput)
     ],
   };
 }
-export { canaryReplicaSetName, renderCanaryReplicaSet } from './replicaset';
+export {
+  baselineReplicaSetName,
+  canaryReplicaSetName,
+  renderBaselineReplicaSet,
+  renderCanaryReplicaSet,
+} from './replicaset';
 export { isCanary, routerOf } from './defaults';

@@ -27,6 +27,8 @@ export interface ReleaseSettings {
   /** spec.replicas; under autoscaling the stable's current replicas are used instead. */
   replicas: number;
   autoscaled: boolean;
+  /** Run a baseline ReplicaSet of the stable template beside the canary, at its size (replicas router only). */
+  baseline?: boolean;
   paused: boolean;
   progressDeadlineMs: number;
 }
@@ -43,10 +45,25 @@ export interface ReleaseObservation {
   stableComplete: boolean;
   /** The canary ReplicaSet of the desired revision. */
   canary?: { replicas: number; readyReplicas: number };
+  /** The baseline ReplicaSet (the stable template beside the canary), when there is one. */
+  baseline?: { replicas: number; readyReplicas: number };
   /** Canary ReplicaSets of other revisions (left by a replaced release). */
   staleCanaries: number;
   /** The weight the traffic router carries, read back from it (weighted routers). */
   routerWeight?: number;
+}
+
+/** What analysis says about the current release (absent when the release has no analysis). */
+export interface AnalysisGate {
+  /** The last check's decision: Continue, Wait, Pause or Rollback. */
+  action?: string;
+  reason?: string;
+  /** When a check last passed; a step advances only after a pass that came after it began. */
+  passedTime?: string;
+  /** pre-rollout webhooks have all passed: the canary may take traffic. */
+  preRolloutPassed: boolean;
+  /** confirm-promotion webhooks have all passed: promotion may start. */
+  promotionConfirmed: boolean;
 }
 
 export interface ReleaseInput {
@@ -57,6 +74,7 @@ export interface ReleaseInput {
   desiredRevision: string;
   observed: ReleaseObservation;
   action?: ReleaseAction;
+  analysis?: AnalysisGate;
   now: Date;
 }
 
@@ -73,6 +91,8 @@ export interface ReleasePlan {
   stableReplicas?: number;
   /** Replicas for the canary ReplicaSet of the desired revision; undefined means none should exist. */
   canaryReplicas?: number;
+  /** Replicas for the baseline ReplicaSet; undefined means none should exist. */
+  baselineReplicas?: number;
   /** Remove the canary ReplicaSets now: traffic has left them. */
   deleteCanaries: boolean;
   /** The weight to set on a weighted router; undefined leaves it as it is. */
@@ -241,6 +261,16 @@ class Context {
     }
     if (this.settings.paused) return this.hold();
     this.resumeClock();
+    const analysis = this.input.analysis;
+    if (analysis?.action === 'Rollback')
+      return this.rollBack('AnalysisFailed', `analysis failed: ${analysis.reason ?? ''}`);
+    if (analysis?.action === 'Pause') {
+      return this.inRelease({
+        ...this.holdPlan(this.state.desiredWeight ?? 0),
+        phase: 'Paused',
+        message: `${this.stepLabel()}: analysis inconclusive (${analysis.reason ?? ''}); waiting for a passing check, or kubectl msop promote or abort`,
+      });
+    }
     const step = this.settings.steps[this.step()];
     if (!step) return this.promote();
     return step.kind === 'setWeight' ? this.setWeight(step.weight) : this.pause(step.durationMs);
@@ -253,15 +283,28 @@ class Context {
     const canaryReady = this.canaryReady() >= canaryTarget;
     // Under the replicas router the stable shrinks only once the canary's new pods are ready (as Argo
     // Rollouts does), so capacity never dips while the canary scales up.
+    const baselineTarget = this.settings.baseline ? canaryTarget : undefined;
+    const baselineReady =
+      baselineTarget === undefined || (this.observed.baseline?.readyReplicas ?? 0) >= baselineTarget;
+    const shrunk = this.stableBeside(weightNow);
     const stableTarget = this.weighted
       ? this.stableTarget(this.total)
-      : this.stableTarget(
-          canaryReady
-            ? stableReplicasFor(weightNow, this.total)
-            : Math.max(this.observed.stableReplicas, stableReplicasFor(weightNow, this.total)),
-        );
-    const ready = canaryReady && (stableTarget === undefined || this.observed.stablePods === stableTarget);
-    const plan = { canaryReplicas: canaryTarget, stableReplicas: stableTarget };
+      : this.stableTarget(canaryReady && baselineReady ? shrunk : Math.max(this.observed.stableReplicas, shrunk));
+    const ready =
+      canaryReady && baselineReady && (stableTarget === undefined || this.observed.stablePods === stableTarget);
+    const plan = { canaryReplicas: canaryTarget, baselineReplicas: baselineTarget, stableReplicas: stableTarget };
+    if (weightNow > 0 && this.input.analysis && !this.input.analysis.preRolloutPassed) {
+      // Under the replicas router a canary pod is traffic, so nothing scales before the pre-rollout webhooks pass.
+      const held = this.weighted
+        ? plan
+        : {
+            ...plan,
+            canaryReplicas: 0,
+            baselineReplicas: this.settings.baseline ? 0 : undefined,
+            stableReplicas: this.stableTarget(this.total),
+          };
+      return this.inRelease({ ...held, message: `${this.stepLabel()}: waiting for the pre-rollout webhooks to pass` });
+    }
     if (!ready) {
       const late = this.overDeadline();
       if (late)
@@ -283,6 +326,13 @@ class Context {
         routerWeight: routed,
         message: `${this.stepLabel()}: setting the route weight to ${routed}%`,
         requeueAfterMs: VERIFY_INTERVAL_MS,
+      });
+    }
+    if (!this.analysisPassed()) {
+      return this.inRelease({
+        ...plan,
+        routerWeight: this.weighted ? routed : undefined,
+        message: `${this.stepLabel()}: waiting for a passing analysis check`,
       });
     }
     this.events.push({
@@ -317,6 +367,9 @@ class Context {
         requeueAfterMs: left,
       });
     }
+    if (!this.analysisPassed()) {
+      return this.inRelease({ ...plan, message: `${this.stepLabel()}: waiting for a passing analysis check` });
+    }
     this.events.push({
       type: 'Normal',
       reason: 'StepCompleted',
@@ -328,6 +381,13 @@ class Context {
 
   /** The last steps of a promotion before the Deployment changes: the canary at full size and all traffic. */
   private promote(): ReleasePlan {
+    if (this.input.analysis && !this.input.analysis.promotionConfirmed) {
+      return this.inRelease({
+        ...this.holdPlan(this.state.desiredWeight ?? 0),
+        phase: 'Paused',
+        message: `Canary ${this.revision}: waiting for the confirm-promotion webhooks`,
+      });
+    }
     const canaryTarget = Math.max(1, this.total);
     const plan = {
       canaryReplicas: canaryTarget,
@@ -382,13 +442,19 @@ class Context {
   }
 
   private holdPlan(weight: number): Partial<ReleasePlan> {
-    const stable = this.weighted
-      ? this.stableTarget(this.total)
-      : this.stableTarget(stableReplicasFor(weight, this.total));
+    const stable = this.weighted ? this.stableTarget(this.total) : this.stableTarget(this.stableBeside(weight));
+    const canary = this.observed.canary?.replicas ?? canaryReplicasFor(weight, this.total);
     return {
-      canaryReplicas: this.observed.canary?.replicas ?? canaryReplicasFor(weight, this.total),
+      canaryReplicas: canary,
+      baselineReplicas: this.settings.baseline ? canary : undefined,
       stableReplicas: stable,
     };
+  }
+
+  /** Stable pods beside a canary (and a baseline of its size) under the replicas router: never below 1. */
+  private stableBeside(weight: number): number {
+    if (!this.settings.baseline) return stableReplicasFor(weight, this.total);
+    return Math.max(1, stableReplicasFor(weight, this.total) - canaryReplicasFor(weight, this.total));
   }
 
   private rollBack(reason: string, detail: string): ReleasePlan {
@@ -429,6 +495,14 @@ class Context {
     };
   }
 
+  /** No analysis, or a check passed after the current step began. */
+  private analysisPassed(): boolean {
+    const analysis = this.input.analysis;
+    if (!analysis) return true;
+    const passed = analysis.passedTime ? Date.parse(analysis.passedTime) : -Infinity;
+    return passed > Date.parse(this.state.stepStartTime ?? this.input.now.toISOString());
+  }
+
   /** After a hold, the step continues with the time it had left: its start moves forward by the time held. */
   private resumeClock(): void {
     const held = this.state.holdStartTime;
@@ -461,7 +535,8 @@ class Context {
 
   private currentWeight(): number {
     if (this.weighted) return this.observed.routerWeight ?? 0;
-    return this.observed.canary ? replicaWeight(this.canaryReady(), this.observed.stableReadyReplicas) : 0;
+    const others = this.observed.stableReadyReplicas + (this.observed.baseline?.readyReplicas ?? 0);
+    return this.observed.canary ? replicaWeight(this.canaryReady(), others) : 0;
   }
 
   private elapsed(): number {

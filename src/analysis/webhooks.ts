@@ -1,0 +1,60 @@
+// Release webhooks: an HTTP POST with a JSON body; a 2xx answer in time is a pass.
+import { fetch } from 'undici';
+
+export type WebhookType = 'pre-rollout' | 'rollout' | 'confirm-promotion' | 'post-rollout' | 'rollback';
+
+export interface Webhook {
+  name: string;
+  type: WebhookType;
+  url: string;
+  timeoutSeconds?: number;
+  metadata?: Record<string, string>;
+}
+
+export interface WebhookPayload {
+  name: string;
+  namespace: string;
+  phase: string;
+  type: WebhookType;
+  stableRevision?: string;
+  canaryRevision?: string;
+  weight: number;
+  metadata: Record<string, string>;
+}
+
+export interface WebhookOutcome {
+  name: string;
+  passed: boolean;
+  reason: string;
+}
+
+const DEFAULT_TIMEOUT_SECONDS = 10;
+
+export async function callWebhook(
+  hook: Webhook,
+  payload: Omit<WebhookPayload, 'type' | 'metadata'>,
+): Promise<WebhookOutcome> {
+  const timeout = (hook.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1_000;
+  try {
+    const response = await fetch(hook.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...payload, type: hook.type, metadata: hook.metadata ?? {} }),
+      signal: AbortSignal.timeout(timeout),
+    });
+    const text = (await response.text()).trim().slice(0, 200);
+    if (response.ok)
+      return { name: hook.name, passed: true, reason: `webhook ${hook.name} answered ${response.status}` };
+    return {
+      name: hook.name,
+      passed: false,
+      reason: `webhook ${hook.name} answered ${response.status}${text ? `: ${text}` : ''}`,
+    };
+  } catch (err) {
+    const cause =
+      err instanceof Error && err.name === 'TimeoutError'
+        ? `no answer within ${timeout / 1000}s`
+        : (err as Error).message;
+    return { name: hook.name, passed: false, reason: `webhook ${hook.name} (${hook.url}) failed: ${cause}` };
+  }
+}
