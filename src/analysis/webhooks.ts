@@ -51,8 +51,9 @@ export async function callWebhook(
       reason: `webhook ${hook.name} answered ${response.status}${text ? `: ${text}` : ''}`,
     };
   } catch (err) {
+    // Duck-typed, as in prometheus.ts: the DOMException of AbortSignal.timeout() may come from another realm.
     const cause =
-      err instanceof Error && err.name === 'TimeoutError'
+      (err as { name?: string } | undefined)?.name === 'TimeoutError'
         ? `no answer within ${timeout / 1000}s`
         : (err as Error).message;
     return { name: hook.name, passed: false, reason: `webhook ${hook.name} (${hook.url}) failed: ${cause}` };

@@ -23,7 +23,7 @@
 //     TYPE         STATUS  REASON       AGE
 //     Ready        False   Progressing  2m
 import type { Condition, Microservice } from '../api/types';
-import { formatDuration } from '../rollout/duration';
+import { formatDuration } from '../api/duration';
 import { describeStep, releaseSteps, type Step } from '../rollout/steps';
 
 export interface RenderOptions {
@@ -153,10 +153,13 @@ function currentNote(step: Step | undefined, elapsedMs: number | undefined, name
   if (step?.kind === 'pause' && step.durationMs === undefined) return `now (waiting for kubectl msop promote ${name})`;
   if (elapsedMs === undefined || elapsedMs < 0) return 'now';
   if (step?.kind === 'pause' && step.durationMs !== undefined) {
-    return `now (${formatDuration(Math.max(0, step.durationMs - elapsedMs))} left)`;
+    return `now (${toSeconds(Math.max(0, step.durationMs - elapsedMs))} left)`;
   }
-  return `now (${formatDuration(elapsedMs)})`;
+  return `now (${toSeconds(elapsedMs)})`;
 }
+
+/** Times in the view, to the second. */
+const toSeconds = (ms: number): string => formatDuration(Math.round(ms / 1000) * 1000);
 
 function conditionLines(conditions: Condition[], now: Date): string[] {
   if (conditions.length === 0) return ['Conditions (none)'];

@@ -3,7 +3,7 @@
 // reconcile and the next persisted state. All state it needs between
 // reconciles lives in status, so a restarted operator continues where it was.
 import type { Phase } from '../api/constants';
-import { formatDuration } from './duration';
+import { formatDuration as formatExact } from '../api/duration';
 import { canaryReplicasFor, replicaWeight, stableReplicasFor } from './replicas';
 import type { Step } from './steps';
 
@@ -110,6 +110,9 @@ export interface ReleasePlan {
 }
 
 const VERIFY_INTERVAL_MS = 1_000;
+
+/** Durations in messages, to the second. */
+const formatDuration = (ms: number): string => formatExact(Math.max(0, Math.round(ms / 1000) * 1000));
 
 export function planRelease(input: ReleaseInput): ReleasePlan {
   const { observed, desiredRevision: revision, action } = input;

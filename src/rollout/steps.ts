@@ -1,6 +1,6 @@
 // The steps of a canary release: explicit, or expanded from the shorthand.
 import type { CanarySettings } from '../api/types';
-import { formatDuration, parseDuration } from './duration';
+import { formatDuration, parseDuration } from '../api/duration';
 
 export type Step = { kind: 'setWeight'; weight: number } | { kind: 'pause'; durationMs?: number };
 
@@ -62,6 +62,5 @@ function shorthandSteps(canary: CanarySettings | undefined): Step[] {
 export function describeStep(step: Step): string {
   if (step.kind === 'setWeight') return `setWeight ${step.weight}`;
   if (step.durationMs === undefined) return 'pause until promoted';
-  const ms = step.durationMs;
-  return `pause ${ms % 1000 !== 0 ? `${ms / 1000}s` : ms === 0 ? '0s' : formatDuration(ms)}`;
+  return `pause ${formatDuration(step.durationMs)}`;
 }

@@ -92,17 +92,17 @@ describe('releaseSteps', () => {
     [
       'a bad pause duration names the path',
       { steps: [{ setWeight: 10 }, { pause: { duration: '5x' } }] },
-      'release.canary.steps[1].pause.duration: "5x" is not a duration; write it like 30s, 5m or 1h30m',
+      'release.canary.steps[1].pause.duration: "5x" is not a duration (unknown unit "x"; use h, m, s or ms); write a number and a unit such as "30s", "1m" or "1m30s"',
     ],
     [
       'a pause duration without a unit',
       { steps: [{ pause: { duration: '30' } }] },
-      'release.canary.steps[0].pause.duration: "30" is not a duration; write it like 30s, 5m or 1h30m',
+      'release.canary.steps[0].pause.duration: "30" is not a duration (missing unit after "30"); write a number and a unit such as "30s", "1m" or "1m30s"',
     ],
     [
       'a bad stepInterval names the field',
       { stepWeight: 10, stepInterval: 'soon' },
-      'release.canary.stepInterval: "soon" is not a duration; write it like 30s, 5m or 1h30m',
+      'release.canary.stepInterval: "soon" is not a duration (unexpected "soon"); write a number and a unit such as "30s", "1m" or "1m30s"',
     ],
   ])('%s', (_name, canary, message) => {
     const err = errorOf(canary);
@@ -117,7 +117,7 @@ describe('describeStep', () => {
     [weight(10), 'setWeight 10'],
     [weight(0), 'setWeight 0'],
     [pause(120_000), 'pause 2m'],
-    [pause(1_500), 'pause 1.5s'],
+    [pause(1_500), 'pause 1s500ms'],
     [pause(0), 'pause 0s'],
     [pause(), 'pause until promoted'],
   ])('%j reads %j', (step, text) => {

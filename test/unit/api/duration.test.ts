@@ -1,4 +1,4 @@
-import { DurationError, formatDuration, parseDuration } from '../../../src/rollout/duration';
+import { DurationError, formatDuration, parseDuration } from '../../../src/api/duration';
 
 describe('parseDuration', () => {
   test.each<[string, number]>([
@@ -15,38 +15,48 @@ describe('parseDuration', () => {
     ['1.5s', 1_500],
     ['0.5h', 1_800_000],
     ['2.25m', 135_000],
-    ['1.5ms', 2],
+    ['1.5ms', 1.5],
+    ['0', 0],
     [' 30s ', 30_000],
   ])('%j is %d ms', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  test.each(['', '   ', '5', '5x', 'm5', 's', '1h 30m', '-5s', '5s-', '1.5.5s', '5 s', '1d'])(
-    '%j is refused with a DurationError that names it',
-    (text) => {
-      let thrown: unknown;
-      try {
-        parseDuration(text);
-      } catch (err) {
-        thrown = err;
-      }
-      expect(thrown).toBeInstanceOf(DurationError);
-      expect((thrown as Error).name).toBe('DurationError');
-      expect((thrown as Error).message).toBe(`"${text}" is not a duration; write it like 30s, 5m or 1h30m`);
-    },
-  );
+  test.each<[string, string]>([
+    ['', 'empty'],
+    ['   ', 'empty'],
+    ['5', 'missing unit after "5"'],
+    ['5x', 'unknown unit "x"; use h, m, s or ms'],
+    ['m5', 'unexpected "m5"'],
+    ['s', 'unexpected "s"'],
+    ['1h 30m', 'unexpected " 30m"'],
+    ['-5s', 'negative'],
+    ['5s-', 'unexpected "-"'],
+    ['1d', 'unknown unit "d"; use h, m, s or ms'],
+  ])('%j is refused with a DurationError that says why (%s)', (text, why) => {
+    let thrown: unknown;
+    try {
+      parseDuration(text);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(DurationError);
+    expect((thrown as Error).name).toBe('DurationError');
+    expect((thrown as Error).message).toBe(
+      `"${text}" is not a duration (${why}); write a number and a unit such as "30s", "1m" or "1m30s"`,
+    );
+  });
 });
 
 describe('formatDuration', () => {
   test.each<[number, string]>([
-    [0, '0ms'],
-    [-5, '0ms'],
+    [0, '0s'],
     [1, '1ms'],
     [250, '250ms'],
     [999, '999ms'],
     [1_000, '1s'],
-    [1_400, '1s'],
-    [1_500, '2s'],
+    [1_400, '1s400ms'],
+    [1_500, '1s500ms'],
     [59_000, '59s'],
     [60_000, '1m'],
     [90_000, '1m30s'],
