@@ -4,30 +4,17 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import type { Microservice } from '../../src/api/types';
 import {
   client,
-  createNamespace,
   eventually,
   getMicroservice,
   getOrUndefined,
   kubectl,
   kubectlResult,
   microservice,
-  type RunningOperator,
-  startOperator,
+  operatorNamespace,
   waitReady,
 } from './harness';
 
-let ns: Awaited<ReturnType<typeof createNamespace>>;
-let operator: RunningOperator;
-
-beforeAll(async () => {
-  ns = await createNamespace('basics');
-  operator = await startOperator(ns.name);
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  await ns?.cleanup();
-});
+const ns = operatorNamespace('basics');
 
 const deploymentOf = (name: string) => client.get<V1Deployment>('apps/v1', 'Deployment', ns.name, name);
 const revisionOf = (d: V1Deployment) => d.spec?.template.metadata?.labels?.['msop.dev/revision'];

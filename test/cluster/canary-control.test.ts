@@ -5,29 +5,16 @@ import type { CanaryStep, Microservice, MicroserviceSpec } from '../../src/api/t
 import {
   client,
   condition,
-  createNamespace,
   eventually,
   getMicroservice,
   kubectl,
   microservice,
-  type RunningOperator,
-  startOperator,
+  operatorNamespace,
   waitReady,
 } from './harness';
 import { ReleaseRecorder } from './release-recorder';
 
-let ns: Awaited<ReturnType<typeof createNamespace>>;
-let operator: RunningOperator;
-
-beforeAll(async () => {
-  ns = await createNamespace('control');
-  operator = await startOperator(ns.name);
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  await ns?.cleanup();
-});
+const ns = operatorNamespace('control');
 
 const gated: CanaryStep[] = [{ setWeight: 50 }, { pause: {} }, { setWeight: 75 }];
 
@@ -129,9 +116,9 @@ test('abort rolls back and the revision is not retried until asked', async () =>
   expect(await eventsOf('aborted')).toMatch(/Warning\|RolledBack\|Rolled back revision \w+: aborted on request/);
 
   // Several reconciles later, the failed revision has still not been retried on its own.
-  const reconciles = operator.manager.reconciles;
+  const reconciles = ns.operator.manager.reconciles;
   await kubectl('annotate', 'msvc', 'aborted', '-n', ns.name, 'example.com/nudge=1');
-  await eventually(() => operator.manager.reconciles > reconciles, { message: 'a reconcile' });
+  await eventually(() => ns.operator.manager.reconciles > reconciles, { message: 'a reconcile' });
   expect((await getMicroservice(ns.name, 'aborted')).status?.phase).toBe('RolledBack');
   expect(await canaries('aborted')).toEqual([]);
 

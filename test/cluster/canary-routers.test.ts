@@ -5,29 +5,16 @@ import type { KubernetesObject, V1Deployment, V1ReplicaSet } from '@kubernetes/c
 import type { TrafficSettings } from '../../src/api/types';
 import {
   client,
-  createNamespace,
   eventually,
   getMicroservice,
   getOrUndefined,
   microservice,
-  type RunningOperator,
-  startOperator,
+  operatorNamespace,
   waitReady,
 } from './harness';
 import { inOrder, ReleaseRecorder, type WeightReader } from './release-recorder';
 
-let ns: Awaited<ReturnType<typeof createNamespace>>;
-let operator: RunningOperator;
-
-beforeAll(async () => {
-  ns = await createNamespace('routers');
-  operator = await startOperator(ns.name);
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  await ns?.cleanup();
-});
+const ns = operatorNamespace('routers');
 
 const REPLICAS = 4;
 const steps = [{ setWeight: 25 }, { pause: { duration: '2s' } }, { setWeight: 50 }, { pause: { duration: '2s' } }];
@@ -185,7 +172,7 @@ test.each(cases.map((c, i) => [c.label, c, i] as const))(
       return readWeight(objects);
     };
 
-    const writesBefore = operator.client.writes.length;
+    const writesBefore = ns.operator.client.writes.length;
     const started = Date.now();
     await client.mergePatch('msop.dev/v1alpha1', 'Microservice', ns.name, name, {
       spec: { image: 'ghcr.io/example/shop:2.0.0' },
@@ -252,7 +239,7 @@ test.each(cases.map((c, i) => [c.label, c, i] as const))(
     expect(inOrder(weights, [0, 25, 50])).toBe(true);
     expect(weights[weights.length - 1]).toBe(0);
     if (weighted) expect(weights).toEqual([0, 25, 50, 100, 0]);
-    const writes = operator.client.writes.slice(writesBefore);
+    const writes = ns.operator.client.writes.slice(writesBefore);
     console.log(
       `${routerCase.label}: a 4-step canary took ${elapsed} ms and ${writes.length} API writes (${writes.filter((w) => w.includes('Event')).length} of them Events)`,
     );

@@ -123,6 +123,29 @@ export async function startOperator(
   return { client: operatorClient, manager, stop: () => manager.stop() };
 }
 
+/**
+ * The usual setup of a test file: a fresh namespace and the operator running in-process on it, for all
+ * the file's tests, removed afterwards.
+ */
+export function operatorNamespace(
+  prefix: string,
+  options: Partial<ManagerOptions> = {},
+): { readonly name: string; readonly operator: RunningOperator } {
+  const env = { name: '', operator: undefined as unknown as RunningOperator };
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const ns = await createNamespace(prefix);
+    env.name = ns.name;
+    cleanup = ns.cleanup;
+    env.operator = await startOperator(ns.name, options);
+  });
+  afterAll(async () => {
+    await env.operator?.stop();
+    await cleanup?.();
+  });
+  return env;
+}
+
 export interface EventuallyOptions {
   timeoutMs?: number;
   intervalMs?: number;

@@ -1,29 +1,9 @@
 // Level-triggered and idempotent: once a Microservice is Ready, resyncs read
 // state and write nothing.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import {
-  client,
-  createNamespace,
-  eventually,
-  microservice,
-  type RunningOperator,
-  startOperator,
-  waitReady,
-} from './harness';
+import { client, eventually, microservice, operatorNamespace, waitReady } from './harness';
 
-let ns: Awaited<ReturnType<typeof createNamespace>>;
-let operator: RunningOperator;
-
-beforeAll(async () => {
-  ns = await createNamespace('idempotence');
-  // Resync every second, so several full reconciles happen without any event.
-  operator = await startOperator(ns.name, { resyncSeconds: 1 });
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  await ns?.cleanup();
-});
+const ns = operatorNamespace('idempotence', { resyncSeconds: 1 });
 
 async function resourceVersions(): Promise<Record<string, string | undefined>> {
   const objects: [string, string, string][] = [
@@ -72,13 +52,13 @@ test('an unchanged Microservice causes zero writes across several resyncs', asyn
     { timeoutMs: 30_000, message: 'the cluster to settle' },
   );
 
-  const writesBefore = operator.client.writes.length;
-  const reconcilesBefore = operator.manager.reconciles;
-  await eventually(() => operator.manager.reconciles >= reconcilesBefore + 3, {
+  const writesBefore = ns.operator.client.writes.length;
+  const reconcilesBefore = ns.operator.manager.reconciles;
+  await eventually(() => ns.operator.manager.reconciles >= reconcilesBefore + 3, {
     timeoutMs: 15_000,
     message: 'three resyncs',
   });
 
-  expect(operator.client.writes.slice(writesBefore)).toEqual([]);
+  expect(ns.operator.client.writes.slice(writesBefore)).toEqual([]);
   expect(await resourceVersions()).toEqual(before);
 });

@@ -4,30 +4,20 @@ import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import {
   client,
   condition,
-  createNamespace,
   eventually,
   getMicroservice,
   getOrUndefined,
   kubectl,
   microservice,
-  type RunningOperator,
-  startOperator,
+  operatorNamespace,
   waitReady,
 } from './harness';
 
-let ns: Awaited<ReturnType<typeof createNamespace>>;
-let operator: RunningOperator;
+const ns = operatorNamespace('ownership');
 
 beforeAll(async () => {
-  ns = await createNamespace('ownership');
-  operator = await startOperator(ns.name);
   await client.create(microservice(ns.name, 'web', { image: 'ghcr.io/example/web:1.0.0', replicas: 2 }));
   await waitReady(ns.name, 'web');
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  await ns?.cleanup();
 });
 
 test.each([

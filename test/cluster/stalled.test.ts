@@ -4,28 +4,15 @@
 import {
   client,
   condition,
-  createNamespace,
   eventually,
   getMicroservice,
   kubectl,
   microservice,
-  type RunningOperator,
-  startOperator,
+  operatorNamespace,
   waitReady,
 } from './harness';
 
-let ns: Awaited<ReturnType<typeof createNamespace>>;
-let operator: RunningOperator;
-
-beforeAll(async () => {
-  ns = await createNamespace('stalled');
-  operator = await startOperator(ns.name);
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  await ns?.cleanup();
-});
+const ns = operatorNamespace('stalled');
 
 test('a missing envFrom ConfigMap stalls with a Warning event, and the release recovers once it exists', async () => {
   await client.create(
