@@ -153,7 +153,8 @@ export class Reconciler {
           releasing:
             stableRevision !== undefined &&
             stableRevision !== rendered.revision &&
-            status?.failedRevision !== rendered.revision,
+            // A retry starts a new release, with a fresh analysis.
+            (status?.failedRevision !== rendered.revision || action === 'retry'),
           canaryReadyReplicas: current?.status?.readyReplicas ?? 0,
           promoting: status?.canaryRevision === rendered.revision && (status.currentStep ?? 0) >= settings.steps.length,
           weight: status?.canaryWeight ?? 0,

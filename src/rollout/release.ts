@@ -271,7 +271,7 @@ class Context {
       return this.inRelease({
         ...this.holdPlan(this.state.desiredWeight ?? 0),
         phase: 'Paused',
-        message: `${this.stepLabel()}: analysis inconclusive (${analysis.reason ?? ''}); waiting for a passing check, or kubectl msop promote or abort`,
+        message: `${this.stepLabel()}: analysis inconclusive (${analysis.reason ?? ''}); waiting for a passing check, or kubectl msop skip-analysis or abort`,
       });
     }
     const step = this.settings.steps[this.step()];
@@ -498,12 +498,15 @@ class Context {
     };
   }
 
-  /** No analysis, or a check passed after the current step began. */
+  /** No analysis, or the latest check passed and came after the current step began. */
   private analysisPassed(): boolean {
     const analysis = this.input.analysis;
     if (!analysis) return true;
+    // The latest check must agree too: a pass followed by a failed check does not advance the step.
     const passed = analysis.passedTime ? Date.parse(analysis.passedTime) : -Infinity;
-    return passed > Date.parse(this.state.stepStartTime ?? this.input.now.toISOString());
+    return (
+      analysis.action === 'Continue' && passed > Date.parse(this.state.stepStartTime ?? this.input.now.toISOString())
+    );
   }
 
   /** After a hold, the step continues with the time it had left: its start moves forward by the time held. */

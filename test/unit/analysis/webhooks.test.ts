@@ -78,23 +78,27 @@ describe('callWebhook', () => {
   test.each<[string, Reply, { passed: boolean; reason: string }]>([
     ['200 passes', { status: 200 }, { passed: true, reason: 'webhook smoke answered 200' }],
     ['204 passes', { status: 204 }, { passed: true, reason: 'webhook smoke answered 204' }],
-    ['any 2xx passes, whatever the body', { status: 299, body: 'not ok' }, { passed: true, reason: 'webhook smoke answered 299' }],
+    [
+      'any 2xx passes, whatever the body',
+      { status: 299, body: 'not ok' },
+      { passed: true, reason: 'webhook smoke answered 299' },
+    ],
     [
       '500 with a body fails; the reason has the status and the body',
       { status: 500, body: 'smoke test failed: /checkout 502' },
       { passed: false, reason: 'webhook smoke answered 500: smoke test failed: /checkout 502' },
     ],
-    ['404 without a body fails with the status alone', { status: 404 }, { passed: false, reason: 'webhook smoke answered 404' }],
+    [
+      '404 without a body fails with the status alone',
+      { status: 404 },
+      { passed: false, reason: 'webhook smoke answered 404' },
+    ],
     [
       'the body is trimmed before it is quoted',
       { status: 503, body: '\n  not yet  \n' },
       { passed: false, reason: 'webhook smoke answered 503: not yet' },
     ],
-    [
-      'a 3xx is not a pass',
-      { status: 304 },
-      { passed: false, reason: 'webhook smoke answered 304' },
-    ],
+    ['a 3xx is not a pass', { status: 304 }, { passed: false, reason: 'webhook smoke answered 304' }],
   ])('%s', async (_name, reply, expected) => {
     stub.replies.set('/hook', reply);
     expect(await callWebhook(hook('/hook'), PAYLOAD)).toEqual({ name: 'smoke', ...expected });

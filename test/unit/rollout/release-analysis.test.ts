@@ -29,7 +29,11 @@ const STEPS: Step[] = [
 ];
 
 /** Steps for the baseline cases: 25% and 50% of 4 pods are whole canaries (1 and 2). */
-const BASELINE_STEPS: Step[] = [{ kind: 'setWeight', weight: 25 }, { kind: 'setWeight', weight: 50 }, { kind: 'pause' }];
+const BASELINE_STEPS: Step[] = [
+  { kind: 'setWeight', weight: 25 },
+  { kind: 'setWeight', weight: 50 },
+  { kind: 'pause' },
+];
 
 interface Case {
   settings?: Partial<ReleaseSettings>;
@@ -198,7 +202,7 @@ describe('planRelease with analysis', () => {
         desiredWeight: 20,
         reason: 'Progressing',
         message:
-          'Canary bbb at 20%, step 2/4: analysis inconclusive (3 inconclusive checks in a row, the limit is 3); waiting for a passing check, or kubectl msop promote or abort',
+          'Canary bbb at 20%, step 2/4: analysis inconclusive (3 inconclusive checks in a row, the limit is 3); waiting for a passing check, or kubectl msop skip-analysis or abort',
         events: [],
         requeue: undefined,
       },
@@ -221,6 +225,35 @@ describe('planRelease with analysis', () => {
         canaryWeight: 20,
         events: [],
       },
+    ],
+    [
+      'Pause is not lifted by promote: the steps are skipped, the release stays paused until a check passes',
+      {
+        state: releasing(1, 20, 120_000),
+        observed: at20,
+        action: 'promote',
+        analysis: gate({ action: 'Pause', reason: 'no data' }),
+      },
+      {
+        template: 'keep',
+        canary: 1,
+        stable: 3,
+        phase: 'Paused',
+        step: 4,
+        message:
+          'Canary bbb at 20%, step 4/4: analysis inconclusive (no data); waiting for a passing check, or kubectl msop skip-analysis or abort',
+        events: ['Normal/PromoteRequested'],
+      },
+    ],
+    [
+      'Pause is lifted by skip-analysis (the runner then reports Continue and a pass now)',
+      { state: releasing(1, 20, 120_000), observed: at20, analysis: gate({ passedTime: NOW.toISOString() }) },
+      { phase: 'Progressing', step: 2, events: ['Normal/StepCompleted'] },
+    ],
+    [
+      'Pause is lifted by abort',
+      { state: releasing(1, 20, 120_000), observed: at20, action: 'abort', analysis: gate({ action: 'Pause' }) },
+      { phase: 'RolledBack', reason: 'Aborted', failedRevision: DESIRED },
     ],
 
     // ── waiting for a pass ──────────────────────────────────────────────────────────────────────
@@ -250,13 +283,18 @@ describe('planRelease with analysis', () => {
       { step: 0, message: WAITING_FOR_PASS },
     ],
     [
-      'setWeight verified, the last check said Wait but an earlier one in this step passed: the pass counts',
+      'setWeight verified, an earlier check in this step passed but the last one said Wait: the step waits',
       { state: releasing(0, 20), observed: at20, analysis: gate({ action: 'Wait', passedTime: ago(2_000) }) },
-      { step: 1, events: ['Normal/StepCompleted'] },
+      { step: 0, events: [] },
     ],
     [
       'weighted: the route weight is set before the pass is waited for',
-      { settings: gateway, state: releasing(0, 20), observed: { canary: at20.canary, routerWeight: 0 }, analysis: stale },
+      {
+        settings: gateway,
+        state: releasing(0, 20),
+        observed: { canary: at20.canary, routerWeight: 0 },
+        analysis: stale,
+      },
       {
         stable: 4,
         weight: 20,
@@ -267,7 +305,12 @@ describe('planRelease with analysis', () => {
     ],
     [
       'weighted: the route weight verified, no pass since the step began: wait at the weight',
-      { settings: gateway, state: releasing(0, 20), observed: { canary: at20.canary, routerWeight: 20 }, analysis: stale },
+      {
+        settings: gateway,
+        state: releasing(0, 20),
+        observed: { canary: at20.canary, routerWeight: 20 },
+        analysis: stale,
+      },
       { stable: 4, canary: 1, weight: 20, step: 0, message: WAITING_FOR_PASS, events: [], requeue: undefined },
     ],
     [
@@ -286,7 +329,12 @@ describe('planRelease with analysis', () => {
     ],
     [
       'weighted: verified and passed: the step completes at the weight',
-      { settings: gateway, state: releasing(0, 20), observed: { canary: at20.canary, routerWeight: 20 }, analysis: gate() },
+      {
+        settings: gateway,
+        state: releasing(0, 20),
+        observed: { canary: at20.canary, routerWeight: 20 },
+        analysis: gate(),
+      },
       { weight: 20, step: 1, events: ['Normal/StepCompleted'], requeue: 0 },
     ],
     [
@@ -681,22 +729,38 @@ describe('planRelease with analysis', () => {
     ['canary 1, stable 3, no baseline: 25%', { stableReadyReplicas: 3, canary: { replicas: 1, readyReplicas: 1 } }, 25],
     [
       'canary 1, baseline 1, stable 2: 25%',
-      { stableReadyReplicas: 2, canary: { replicas: 1, readyReplicas: 1 }, baseline: { replicas: 1, readyReplicas: 1 } },
+      {
+        stableReadyReplicas: 2,
+        canary: { replicas: 1, readyReplicas: 1 },
+        baseline: { replicas: 1, readyReplicas: 1 },
+      },
       25,
     ],
     [
       'canary 1, baseline 1, stable still 4: 17%',
-      { stableReadyReplicas: 4, canary: { replicas: 1, readyReplicas: 1 }, baseline: { replicas: 1, readyReplicas: 1 } },
+      {
+        stableReadyReplicas: 4,
+        canary: { replicas: 1, readyReplicas: 1 },
+        baseline: { replicas: 1, readyReplicas: 1 },
+      },
       17,
     ],
     [
       'canary 2, baseline 2, stable 1: 40%',
-      { stableReadyReplicas: 1, canary: { replicas: 2, readyReplicas: 2 }, baseline: { replicas: 2, readyReplicas: 2 } },
+      {
+        stableReadyReplicas: 1,
+        canary: { replicas: 2, readyReplicas: 2 },
+        baseline: { replicas: 2, readyReplicas: 2 },
+      },
       40,
     ],
     [
       'canary 1, baseline 1 not ready, stable 2: 33%',
-      { stableReadyReplicas: 2, canary: { replicas: 1, readyReplicas: 1 }, baseline: { replicas: 1, readyReplicas: 0 } },
+      {
+        stableReadyReplicas: 2,
+        canary: { replicas: 1, readyReplicas: 1 },
+        baseline: { replicas: 1, readyReplicas: 0 },
+      },
       33,
     ],
   ])('canaryWeight under the replicas router counts ready baseline pods: %s', (_name, observed, weight) => {
@@ -856,7 +920,11 @@ function simulate(router: RouterKind, baseline: boolean): { runs: Reconcile[]; c
     state = plan.state;
     if (plan.phase === undefined && cluster.canaries.size === 0 && !plan.deleteCanaries) return { runs, cluster };
     // A change the reconciler makes is watched back within a second; otherwise it comes back when asked.
-    const delay = Math.min(plan.requeueAfterMs ?? Infinity, changed ? 1_000 : Infinity, analysis.nextChange(state, now));
+    const delay = Math.min(
+      plan.requeueAfterMs ?? Infinity,
+      changed ? 1_000 : Infinity,
+      analysis.nextChange(state, now),
+    );
     now += Number.isFinite(delay) ? delay : 1_000;
   }
   throw new Error(`the release did not settle in 300 reconciles; last message: ${runs.at(-1)?.plan.message}`);
@@ -869,82 +937,85 @@ describe('a whole release with analysis', () => {
     ['gatewayAPI', false],
     ['istio', false],
     ['nginx', false],
-  ])('%s, baseline %s: every step waits for a pass, the weight never goes down, the release completes', (router, baseline) => {
-    const { runs, cluster } = simulate(router, baseline);
-    const last = runs.at(-1)!.plan;
-    const events = runs.flatMap((run) => run.plan.events.map((event) => `${event.type}/${event.reason}`));
+  ])(
+    '%s, baseline %s: every step waits for a pass, the weight never goes down, the release completes',
+    (router, baseline) => {
+      const { runs, cluster } = simulate(router, baseline);
+      const last = runs.at(-1)!.plan;
+      const events = runs.flatMap((run) => run.plan.events.map((event) => `${event.type}/${event.reason}`));
 
-    // The release completed.
-    expect(last.phase).toBeUndefined();
-    expect(last.released.reason).toBe('Released');
-    expect(cluster.stableRevision).toBe(DESIRED);
-    expect(cluster.stableReplicas).toBe(4);
-    expect(cluster.canaries.size).toBe(0);
-    expect(cluster.baseline).toBeUndefined();
-    expect(cluster.routerWeight ?? 0).toBe(0);
-    expect(events[0]).toBe('Normal/ReleaseStarted');
-    expect(events.at(-1)).toBe('Normal/Promoted');
-    expect(events.filter((event) => event === 'Normal/StepCompleted')).toHaveLength(SIM_STEPS.length);
-    expect(events.filter((event) => event.startsWith('Warning/'))).toEqual([]);
+      // The release completed.
+      expect(last.phase).toBeUndefined();
+      expect(last.released.reason).toBe('Released');
+      expect(cluster.stableRevision).toBe(DESIRED);
+      expect(cluster.stableReplicas).toBe(4);
+      expect(cluster.canaries.size).toBe(0);
+      expect(cluster.baseline).toBeUndefined();
+      expect(cluster.routerWeight ?? 0).toBe(0);
+      expect(events[0]).toBe('Normal/ReleaseStarted');
+      expect(events.at(-1)).toBe('Normal/Promoted');
+      expect(events.filter((event) => event === 'Normal/StepCompleted')).toHaveLength(SIM_STEPS.length);
+      expect(events.filter((event) => event.startsWith('Warning/'))).toEqual([]);
 
-    // Every step completed only after a pass that came after it began, at least one interval in.
-    const completions = runs.filter((run) => run.plan.events.some((event) => event.reason === 'StepCompleted'));
-    expect(completions.map((run) => run.input.state.currentStep)).toEqual([0, 1, 2, 3]);
-    for (const { input, now } of completions) {
-      const stepStart = Date.parse(input.state.stepStartTime!);
-      expect(Date.parse(input.analysis!.passedTime!)).toBeGreaterThan(stepStart);
-      expect(now - stepStart).toBeGreaterThanOrEqual(INTERVAL);
-    }
-    // Each step after the first was seen waiting for its pass (the first waited for the pre-rollout webhooks).
-    for (const step of [1, 2, 3]) {
-      expect(
-        runs.some(
-          (run) =>
-            run.input.state.currentStep === step &&
-            run.plan.message?.endsWith('waiting for a passing analysis check') === true,
-        ),
-      ).toBe(true);
-    }
-    expect(runs.some((run) => run.plan.message?.endsWith('waiting for the pre-rollout webhooks to pass'))).toBe(true);
-    expect(runs.some((run) => run.plan.message === 'Canary bbb: waiting for the confirm-promotion webhooks')).toBe(
-      true,
-    );
-
-    for (const [i, { input, plan }] of runs.entries()) {
-      const previous = runs[i - 1]?.plan;
-      // Within the release the desired weight never goes down.
-      if (previous && plan.state.canaryRevision === DESIRED && previous.state.canaryRevision === DESIRED)
-        expect(plan.state.desiredWeight ?? 0).toBeGreaterThanOrEqual(previous.state.desiredWeight ?? 0);
-      // Before the pre-rollout webhooks pass, the canary takes no traffic.
-      if (input.analysis && !input.analysis.preRolloutPassed) {
-        expect(plan.routerWeight ?? 0).toBe(0);
-        if (router === 'replicas') expect(plan.canaryReplicas ?? 0).toBe(0);
+      // Every step completed only after a pass that came after it began, at least one interval in.
+      const completions = runs.filter((run) => run.plan.events.some((event) => event.reason === 'StepCompleted'));
+      expect(completions.map((run) => run.input.state.currentStep)).toEqual([0, 1, 2, 3]);
+      for (const { input, now } of completions) {
+        const stepStart = Date.parse(input.state.stepStartTime!);
+        expect(Date.parse(input.analysis!.passedTime!)).toBeGreaterThan(stepStart);
+        expect(now - stepStart).toBeGreaterThanOrEqual(INTERVAL);
       }
-      // The Deployment moves to the new revision only once promotion is confirmed.
-      if (plan.deploymentTemplate === 'desired' && input.observed.stableRevision !== DESIRED)
-        expect(input.analysis?.promotionConfirmed).toBe(true);
-      // Under the replicas router the stable keeps at least one pod until promotion.
-      if (router === 'replicas' && plan.stableReplicas !== undefined) expect(plan.stableReplicas).toBeGreaterThan(0);
-    }
+      // Each step after the first was seen waiting for its pass (the first waited for the pre-rollout webhooks).
+      for (const step of [1, 2, 3]) {
+        expect(
+          runs.some(
+            (run) =>
+              run.input.state.currentStep === step &&
+              run.plan.message?.endsWith('waiting for a passing analysis check') === true,
+          ),
+        ).toBe(true);
+      }
+      expect(runs.some((run) => run.plan.message?.endsWith('waiting for the pre-rollout webhooks to pass'))).toBe(true);
+      expect(runs.some((run) => run.plan.message === 'Canary bbb: waiting for the confirm-promotion webhooks')).toBe(
+        true,
+      );
 
-    // The weight the router carries never goes down until the Deployment carries the new revision.
-    if (router !== 'replicas') {
-      const weights = runs
-        .filter((run) => run.input.observed.stableRevision !== DESIRED)
-        .map((run) => run.plan.routerWeight ?? run.input.observed.routerWeight ?? 0);
-      for (let i = 1; i < weights.length; i++) expect(weights[i]).toBeGreaterThanOrEqual(weights[i - 1]!);
-      expect([...new Set(weights)]).toEqual([0, 25, 50, 100]);
-    } else {
-      const desired = runs.map((run) => run.plan.state.desiredWeight).filter((w) => w !== undefined);
-      expect([...new Set(desired)]).toEqual([25, 50, 100]);
-    }
-    if (baseline) {
-      // The baseline follows the canary's size while the release runs, and is gone at promotion.
-      const sizes = runs
-        .filter((run) => run.plan.baselineReplicas !== undefined)
-        .map((run) => [run.plan.canaryReplicas, run.plan.baselineReplicas]);
-      for (const [canary, size] of sizes) expect(size).toBe(canary);
-      expect(new Set(sizes.map(([, size]) => size))).toEqual(new Set([0, 1, 2, 4]));
-    }
-  });
+      for (const [i, { input, plan }] of runs.entries()) {
+        const previous = runs[i - 1]?.plan;
+        // Within the release the desired weight never goes down.
+        if (previous && plan.state.canaryRevision === DESIRED && previous.state.canaryRevision === DESIRED)
+          expect(plan.state.desiredWeight ?? 0).toBeGreaterThanOrEqual(previous.state.desiredWeight ?? 0);
+        // Before the pre-rollout webhooks pass, the canary takes no traffic.
+        if (input.analysis && !input.analysis.preRolloutPassed) {
+          expect(plan.routerWeight ?? 0).toBe(0);
+          if (router === 'replicas') expect(plan.canaryReplicas ?? 0).toBe(0);
+        }
+        // The Deployment moves to the new revision only once promotion is confirmed.
+        if (plan.deploymentTemplate === 'desired' && input.observed.stableRevision !== DESIRED)
+          expect(input.analysis?.promotionConfirmed).toBe(true);
+        // Under the replicas router the stable keeps at least one pod until promotion.
+        if (router === 'replicas' && plan.stableReplicas !== undefined) expect(plan.stableReplicas).toBeGreaterThan(0);
+      }
+
+      // The weight the router carries never goes down until the Deployment carries the new revision.
+      if (router !== 'replicas') {
+        const weights = runs
+          .filter((run) => run.input.observed.stableRevision !== DESIRED)
+          .map((run) => run.plan.routerWeight ?? run.input.observed.routerWeight ?? 0);
+        for (let i = 1; i < weights.length; i++) expect(weights[i]).toBeGreaterThanOrEqual(weights[i - 1]!);
+        expect([...new Set(weights)]).toEqual([0, 25, 50, 100]);
+      } else {
+        const desired = runs.map((run) => run.plan.state.desiredWeight).filter((w) => w !== undefined);
+        expect([...new Set(desired)]).toEqual([25, 50, 100]);
+      }
+      if (baseline) {
+        // The baseline follows the canary's size while the release runs, and is gone at promotion.
+        const sizes = runs
+          .filter((run) => run.plan.baselineReplicas !== undefined)
+          .map((run) => [run.plan.canaryReplicas, run.plan.baselineReplicas]);
+        for (const [canary, size] of sizes) expect(size).toBe(canary);
+        expect(new Set(sizes.map(([, size]) => size))).toEqual(new Set([0, 1, 2, 4]));
+      }
+    },
+  );
 });
