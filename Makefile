@@ -67,8 +67,12 @@ helm-crd: ## Copy crds/microservice.yaml into the chart (npm run lint fails whil
 test-cluster: build ## Cluster tests against a fresh local control plane (some run dist/main.js as a child)
 	hack/test-cluster.sh
 
+.PHONY: test-e2e
+test-e2e: build ## End-to-end tests: fresh control plane, real Prometheus (Debian package), simulated apps, traffic
+	hack/test-e2e.sh
+
 .PHONY: test
-test: lint typecheck gen-check test-unit test-cluster ## Everything CI runs
+test: lint typecheck gen-check test-unit test-cluster test-e2e ## Everything CI runs
 
 .PHONY: install-crd
 install-crd: ## Apply the CRD to the current kubeconfig context

@@ -1,5 +1,6 @@
-// Two projects: `unit` is pure and fast; `cluster` talks to the local control plane
-// started by `make cluster-up` (see docs/testing.md).
+// Three projects: `unit` is pure and fast; `cluster` talks to the local control plane
+// started by `make cluster-up` (see docs/testing.md); `e2e` adds a real Prometheus,
+// simulated app versions and traffic (see docs/testing-e2e.md).
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023' } }] };
 module.exports = {
   projects: [
@@ -12,6 +13,15 @@ module.exports = {
       globalSetup: '<rootDir>/test/cluster/global-setup.ts',
       slowTestThreshold: 60,
       setupFilesAfterEnv: ['<rootDir>/test/cluster/setup.ts'],
+    },
+    {
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      transform,
+      testEnvironment: 'node',
+      globalSetup: '<rootDir>/test/cluster/global-setup.ts',
+      slowTestThreshold: 120,
+      setupFilesAfterEnv: ['<rootDir>/test/e2e/setup.ts'],
     },
   ],
 };

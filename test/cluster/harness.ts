@@ -129,7 +129,7 @@ export async function startOperator(
  */
 export function operatorNamespace(
   prefix: string,
-  options: Partial<ManagerOptions> = {},
+  options: Partial<ManagerOptions> | (() => Partial<ManagerOptions>) = {},
 ): { readonly name: string; readonly operator: RunningOperator } {
   const env = { name: '', operator: undefined as unknown as RunningOperator };
   let cleanup: (() => Promise<void>) | undefined;
@@ -137,7 +137,8 @@ export function operatorNamespace(
     const ns = await createNamespace(prefix);
     env.name = ns.name;
     cleanup = ns.cleanup;
-    env.operator = await startOperator(ns.name, options);
+    // A function is read when the tests start, after other beforeAll hooks (a Prometheus, say) ran.
+    env.operator = await startOperator(ns.name, typeof options === 'function' ? options() : options);
   });
   afterAll(async () => {
     await env.operator?.stop();
