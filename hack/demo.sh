@@ -8,7 +8,8 @@ hack/cluster/up.sh
 kubectl apply --server-side -f crds/microservice.yaml >/dev/null
 kubectl wait --for=condition=Established crd/microservices.msop.dev --timeout=60s >/dev/null
 log=$KWOK_WORKDIR/msop-demo.log
-node_modules/.bin/node dist/main.js >"$log" 2>&1 &
+# Free ports for health and metrics, so the demo never clashes with an operator already running here.
+node_modules/.bin/node dist/main.js --health-port=0 --metrics-port=0 >"$log" 2>&1 &
 operator=$!
 trap 'kill $operator 2>/dev/null || true' EXIT
 kubectl apply -n default -f examples/hello.yaml

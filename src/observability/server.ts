@@ -46,14 +46,22 @@ function route(routes: Record<string, Handler>, log: Logger): Handler {
   };
 }
 
-function listen(handler: Handler, port: number, host: string | undefined): Promise<Server> {
+function listen(handler: Handler, port: number, host: string | undefined, flag: string): Promise<Server> {
   const server = createServer((req, res) => void handler(req, res));
   // Probes and scrapes are short; never let an idle keep-alive connection hold shutdown up.
   server.keepAliveTimeout = 5_000;
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`port ${port} is already in use: choose another with --${flag} (0 picks a free one)`, {
+              cause: err,
+            })
+          : err,
+      ),
+    );
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve(server);
     });
   });
@@ -78,6 +86,7 @@ export async function startServers(options: ServerOptions, log: Logger): Promise
     ),
     options.healthPort,
     options.host,
+    'health-port',
   );
   let metrics: Server;
   try {
@@ -93,6 +102,7 @@ export async function startServers(options: ServerOptions, log: Logger): Promise
       ),
       options.metricsPort,
       options.host,
+      'metrics-port',
     );
   } catch (err) {
     await close(health);

@@ -66,5 +66,18 @@ test('a port already taken fails start with the error, and frees the other port'
       { healthPort: 0, metricsPort: servers.metricsPort, host: '127.0.0.1', ready: () => true, metrics },
       log,
     ),
-  ).rejects.toThrow(/EADDRINUSE/);
+  ).rejects.toThrow(
+    `port ${servers.metricsPort} is already in use: choose another with --metrics-port (0 picks a free one)`,
+  );
+});
+
+test('a health port already taken names --health-port', async () => {
+  await expect(
+    startServers(
+      { healthPort: servers.healthPort, metricsPort: 0, host: '127.0.0.1', ready: () => true, metrics },
+      log,
+    ),
+  ).rejects.toThrow(
+    `port ${servers.healthPort} is already in use: choose another with --health-port (0 picks a free one)`,
+  );
 });
