@@ -309,16 +309,9 @@ class Context {
       return this.inRelease({ ...held, message: `${this.stepLabel()}: waiting for the pre-rollout webhooks to pass` });
     }
     if (!ready) {
-      const late = this.overDeadline();
-      if (late)
-        return this.rollBack(
-          'ProgressDeadlineExceeded',
-          `canary ${this.revision} had ${this.canaryReady()}/${canaryTarget} ready pods after ${late}`,
-        );
-      return this.inRelease({
+      return this.waitForCanary(canaryTarget, {
         ...plan,
         message: `${this.stepLabel()}: waiting for canary pods (${this.canaryReady()}/${canaryTarget} ready)`,
-        requeueAfterMs: this.deadlineLeft(),
       });
     }
     // With no pods to split (N = 0) the canary has none to take traffic: the route stays at 0.
@@ -398,18 +391,11 @@ class Context {
     };
     const released = { status: 'False' as const, reason: 'Promoting', message: `Promoting revision ${this.revision}` };
     if (this.canaryReady() < canaryTarget) {
-      const late = this.overDeadline();
-      if (late)
-        return this.rollBack(
-          'ProgressDeadlineExceeded',
-          `canary ${this.revision} had ${this.canaryReady()}/${canaryTarget} ready pods after ${late}`,
-        );
-      return this.inRelease({
+      return this.waitForCanary(canaryTarget, {
         ...plan,
         phase: 'Promoting',
         released,
         message: `Promoting ${this.revision}: scaling the canary to ${canaryTarget} (${this.canaryReady()} ready)`,
-        requeueAfterMs: this.deadlineLeft(),
       });
     }
     if (this.weighted && this.observed.routerWeight !== 100) {
@@ -430,6 +416,18 @@ class Context {
       released,
       message: `Promoting ${this.revision}: updating the Deployment`,
     });
+  }
+
+  /** Waits for the canary's pods, or rolls back once the step has run past the progress deadline. */
+  private waitForCanary(target: number, plan: Partial<ReleasePlan>): ReleasePlan {
+    const late = this.overDeadline();
+    if (late) {
+      return this.rollBack(
+        'ProgressDeadlineExceeded',
+        `canary ${this.revision} had ${this.canaryReady()}/${target} ready pods after ${late}`,
+      );
+    }
+    return this.inRelease({ ...plan, requeueAfterMs: this.deadlineLeft() });
   }
 
   /** release.paused: everything stays where it is. */
