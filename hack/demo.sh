@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The walking skeleton, live: a local cluster, the CRD, the operator and
-# examples/hello.yaml, then what msop made of it.
+# msop, live: a local cluster, the CRD, the operator and examples/hello.yaml,
+# what msop made of it, then a canary release of a new image, step by step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . hack/cluster/env.sh
@@ -15,9 +15,23 @@ trap 'kill $operator 2>/dev/null || true' EXIT
 kubectl apply -n default -f examples/hello.yaml
 kubectl wait -n default --for=condition=Ready msvc/hello --timeout=60s
 kubectl get -n default msvc,deploy,rs,svc,pdb
+
+echo
+echo "A canary release, live: hello moves to a new image with Canary steps (34%, pause, 67%, pause)."
+before=$(kubectl get -n default msvc hello -o jsonpath='{.status.stableRevision}')
+kubectl patch -n default msvc hello --type=merge -p '{"spec":{"image":"ghcr.io/example/hello:1.1.0","release":{"strategy":"Canary","canary":{"steps":[{"setWeight":34},{"pause":{"duration":"3s"}},{"setWeight":67},{"pause":{"duration":"3s"}}]}}}}' >/dev/null
+kubectl get -n default msvc hello
+for _ in $(seq 1 60); do
+  sleep 1
+  kubectl get -n default msvc hello --no-headers
+  now=$(kubectl get -n default msvc hello -o jsonpath='{.status.phase}/{.status.stableRevision}')
+  [ "$now" != "Ready/$before" ] && [ "${now%%/*}" = Ready ] && break
+done
+echo
+kubectl describe -n default msvc hello | sed -n '/^Events:/,$p'
 cat <<TXT
 
-msop made the Deployment, ReplicaSet, Services and PodDisruptionBudget above from examples/hello.yaml.
+msop made the Deployment, ReplicaSet, Services and PodDisruptionBudget above from examples/hello.yaml,\nthen released hello:1.1.0 as a canary (replicas router: the weight is the share of ready pods).
 The demo operator stops now (its log: $log). To keep going:
   export KUBECONFIG=$KUBECONFIG
   make run                                   # the operator, in the foreground

@@ -18,6 +18,13 @@ export class KindCache<T extends KubernetesObject> {
     return this.informers.flatMap((informer) => informer.list(namespace));
   }
 
+  /** See Informer.recordWrite: read-your-writes for the next reconcile. */
+  recordWrite(object: T, readVersion: string | undefined): void {
+    const namespace = object.metadata?.namespace;
+    const informer = this.informers.find((i) => i.options.namespace === undefined || i.options.namespace === namespace);
+    informer?.recordWrite(object, readVersion);
+  }
+
   hasSynced(): boolean {
     return this.informers.every((informer) => informer.hasSynced());
   }

@@ -93,10 +93,9 @@ export class Reconciler {
       failure = err;
       result = { observation: this.failedObservation(microservice, err) };
     }
-    await this.finalizeStatus(microservice, result.observation, log);
+    const current = await this.finalizeStatus(microservice, result.observation, log);
     // The action's effect is in status now, so consuming it loses nothing; a crash before this line repeats it harmlessly.
-    if (requested !== undefined && !failure)
-      await this.consumeAction(microservice, requested, action !== undefined, log);
+    if (requested !== undefined && !failure) await this.consumeAction(current, requested, action !== undefined, log);
     if (failure) throw failure;
     return { requeueAfterMs: result.requeueAfterMs };
   }
@@ -302,6 +301,7 @@ export class Reconciler {
     const sent = withAppliedHash(desired);
     if (!needsApply(sent, live)) return undefined;
     const written = await this.deps.client.apply(sent, FIELD_MANAGER);
+    this.deps.owned[kind]?.recordWrite(written, live?.metadata?.resourceVersion);
     const verb = live ? 'Updated' : 'Created';
     const revision =
       kind === 'Deployment'
@@ -423,19 +423,27 @@ export class Reconciler {
   }
 
   /** The one status write of a reconcile, skipped when nothing changed. */
-  private async finalizeStatus(microservice: Microservice, observation: Observation, log: Logger): Promise<void> {
+  /** Returns the Microservice as it stands after the write (or as it was, when nothing changed). */
+  private async finalizeStatus(
+    microservice: Microservice,
+    observation: Observation,
+    log: Logger,
+  ): Promise<Microservice> {
     const previous = microservice.status;
     const next = deriveStatus(previous, observation, this.now().toISOString());
-    if (stableStringify(previous ?? {}) === stableStringify(next)) return;
+    if (stableStringify(previous ?? {}) === stableStringify(next)) return microservice;
     const { name, namespace } = microservice.metadata;
-    await this.deps.client.applyStatus(
+    const written = await this.deps.client.applyStatus(
       { apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace }, status: next } as Microservice,
       STATUS_FIELD_MANAGER,
     );
+    // The next reconcile may come at once (requeue 0) and must see this status, not the one before it.
+    this.deps.microservices.recordWrite(written, microservice.metadata.resourceVersion);
     log.debug({ phase: next.phase }, 'Updated status');
     for (const event of statusEvents(previous as MicroserviceStatus | undefined, next)) {
       await this.deps.events.record(microservice, event.type, event.reason, event.message);
     }
+    return written;
   }
 
   /** Removes the msop.dev/action annotation once its effect is recorded. */
@@ -454,9 +462,10 @@ export class Reconciler {
         `Ignored msop.dev/action "${requested}": use promote, abort, retry or skip-analysis`,
       );
     }
-    await this.deps.client.mergePatch(API_VERSION, KIND, namespace, name, {
+    const written = await this.deps.client.mergePatch<Microservice>(API_VERSION, KIND, namespace, name, {
       metadata: { annotations: { [ANNOTATION_ACTION]: null } },
     });
+    this.deps.microservices.recordWrite(written, microservice.metadata.resourceVersion);
     log.info({ action: requested }, known ? 'Consumed action' : 'Ignored unknown action');
   }
 

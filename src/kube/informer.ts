@@ -69,6 +69,18 @@ export class Informer<T extends KubernetesObject> {
     return this.synced;
   }
 
+  /**
+   * Records an object msop has just written, so that the next reconcile reads its own write instead of
+   * the version before it. Only replaces the version the writer had read: a newer one from the watch wins.
+   * No handler runs; the watch event for this version arrives later as usual.
+   */
+  recordWrite(object: T, readVersion: string | undefined): void {
+    const key = objectKey(object);
+    const cached = this.cache.get(key);
+    if (cached && cached.metadata?.resourceVersion !== readVersion) return;
+    this.cache.set(key, this.withTypeMeta(object));
+  }
+
   start(): void {
     this.loop ??= this.run();
   }
