@@ -419,7 +419,7 @@ export interface TrafficSettings {
     virtualService: string;
   };
   /**
-   * ingress-nginx: msop creates the Ingress <ingress>-canary beside the named one, with the canary annotations and the weight, sending to <name>-canary.
+   * ingress-nginx: msop creates the Ingress <ingress>-<name>-canary beside the named one, with the canary annotations and the weight, sending to <name>-canary.
    */
   nginx?: {
     /**

@@ -57,8 +57,11 @@ export class AnalysisRunner {
   settings(microservice: Microservice): ResolvedAnalysis | undefined {
     const spec = microservice.spec.release?.analysis;
     if (!spec) return undefined;
+    // A Fresh baseline needs its own share of traffic, which only the replicas router gives it for now.
+    const weighted = (microservice.spec.release?.canary?.traffic?.router ?? 'replicas') !== 'replicas';
+    const withBaseline = weighted && !spec.baseline?.mode ? { ...spec, baseline: { mode: 'Stable' as const } } : spec;
     try {
-      return resolveAnalysis(spec as never, this.defaultPrometheusAddress);
+      return resolveAnalysis(withBaseline as never, this.defaultPrometheusAddress);
     } catch (err) {
       if (err instanceof AnalysisConfigError) throw new TerminalError('InvalidAnalysis', err.message);
       throw err;

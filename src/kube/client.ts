@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { fetch } from 'undici';
 import type { Dispatcher } from 'undici';
-import { ApiError } from './errors';
+import { ApiError, isNotFound } from './errors';
 import { resourcePath, resourceType } from './resources';
 
 export interface ObjectList<T> {
@@ -175,9 +175,14 @@ export class KubeClient {
   /** Deletes only the object with this uid, so a same-named replacement is never hit. */
   async delete(apiVersion: string, kind: string, namespace: string, name: string, uid: string): Promise<void> {
     const path = resourcePath(resourceType(apiVersion, kind), namespace, name);
-    await this.send(HttpMethod.DELETE, path, {
-      body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid }, propagationPolicy: 'Background' },
-    });
+    try {
+      await this.send(HttpMethod.DELETE, path, {
+        body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid }, propagationPolicy: 'Background' },
+      });
+    } catch (err) {
+      // Already gone is what a delete wants; failing the reconcile for it would throw its other work away.
+      if (!isNotFound(err)) throw err;
+    }
   }
 
   /**

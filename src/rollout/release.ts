@@ -449,6 +449,8 @@ class Context {
       canaryReplicas: canary,
       baselineReplicas: this.settings.baseline ? canary : undefined,
       stableReplicas: stable,
+      // A hold never raises a weight, but takes it back from a canary that has no ready pod left.
+      routerWeight: this.weighted && this.canaryReady() === 0 && (this.observed.routerWeight ?? 0) > 0 ? 0 : undefined,
     };
   }
 
@@ -469,9 +471,11 @@ class Context {
   /** Traffic back to the stable pods, then the canaries removed once nothing routes to them. */
   private drain(): Omit<ReleasePlan, 'deploymentTemplate' | 'state' | 'released'> {
     const anyCanary = this.observed.canary !== undefined || this.observed.staleCanaries > 0;
+    // Under the replicas router the canary goes once the stable can carry the load again (or the canary serves nothing).
     const trafficLeft = this.weighted
       ? (this.observed.routerWeight ?? 0) === 0
-      : this.observed.stableReadyReplicas >= 1;
+      : this.canaryReady() === 0 ||
+        this.observed.stableReadyReplicas >= Math.max(1, this.stableTarget(this.total) ?? this.observed.stableReplicas);
     return {
       stableReplicas: this.stableTarget(this.total),
       canaryReplicas: undefined,

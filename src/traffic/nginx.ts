@@ -1,4 +1,4 @@
-// ingress-nginx: a canary Ingress `<ingress>-canary` beside the user's Ingress,
+// ingress-nginx: a canary Ingress `<ingress>-<name>-canary` beside the user's Ingress,
 // with the same hosts and paths sending to <name>-canary, weighted by the
 // canary annotations. msop owns it, and removes it when the weight is 0.
 import type { V1Ingress, V1IngressRule } from '@kubernetes/client-node';
@@ -13,7 +13,8 @@ const API_VERSION = 'networking.k8s.io/v1';
 export const CANARY_ANNOTATION = 'nginx.ingress.kubernetes.io/canary';
 export const WEIGHT_ANNOTATION = 'nginx.ingress.kubernetes.io/canary-weight';
 
-export const canaryIngressName = (ingress: string): string => `${ingress}-canary`;
+/** One canary Ingress per Microservice, so services sharing an Ingress (one host, several paths) do not collide. */
+export const canaryIngressName = (ingress: string, microservice: string): string => `${ingress}-${microservice}-canary`;
 
 /** The canary Ingress for a weight, or undefined when the user's Ingress sends nothing to this Microservice. */
 export function renderCanaryIngress(
@@ -36,7 +37,7 @@ export function renderCanaryIngress(
   return {
     apiVersion: API_VERSION,
     kind: 'Ingress',
-    metadata: childMetadata(microservice, canaryIngressName(ingress.metadata!.name!), {
+    metadata: childMetadata(microservice, canaryIngressName(ingress.metadata!.name!, microservice.metadata.name!), {
       annotations: { [CANARY_ANNOTATION]: 'true', [WEIGHT_ANNOTATION]: String(weight) },
     }),
     spec: { ...(ingress.spec?.ingressClassName ? { ingressClassName: ingress.spec.ingressClassName } : {}), rules },
@@ -91,7 +92,7 @@ export class NginxRouter implements TrafficRouter {
   /** The canary Ingress msop made, or undefined; one of the same name made by someone else is never touched. */
   private async canaryIngress(microservice: Microservice): Promise<V1Ingress | undefined> {
     const { namespace = '', name = '', uid = '' } = microservice.metadata;
-    const canaryName = canaryIngressName(this.ingressName(microservice));
+    const canaryName = canaryIngressName(this.ingressName(microservice), name);
     let found: V1Ingress;
     try {
       found = await this.client.get<V1Ingress>(API_VERSION, 'Ingress', namespace, canaryName);

@@ -127,7 +127,7 @@ const cases: RouterCase[] = [
       } as KubernetesObject);
     },
     weight: (name) => (objects) => {
-      const canary = objects.get(`Ingress/${name}-ing-canary`);
+      const canary = objects.get(`Ingress/${name}-ing-${name}-canary`);
       return canary ? Number(canary.metadata?.annotations?.['nginx.ingress.kubernetes.io/canary-weight']) : 0;
     },
   },
@@ -224,7 +224,9 @@ test.each(cases.map((c, i) => [c.label, c, i] as const))(
     expect(deployment.spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/example/shop:2.0.0');
     if (weighted) expect(await routeWeight()).toBe(0);
     if (routerCase.label === 'nginx')
-      expect(await getOrUndefined('networking.k8s.io/v1', 'Ingress', ns.name, `${name}-ing-canary`)).toBeUndefined();
+      expect(
+        await getOrUndefined('networking.k8s.io/v1', 'Ingress', ns.name, `${name}-ing-${name}-canary`),
+      ).toBeUndefined();
     if (routerCase.label.includes('named')) {
       const route = await client.get<
         KubernetesObject & { spec: { parentRefs: unknown; rules: { matches: unknown }[] } }

@@ -187,6 +187,17 @@ describe('AnalysisRunner.settings', () => {
     ]);
   });
 
+  test.each<[string, string, string]>([
+    ['the replicas router defaults to a Fresh baseline', 'replicas', 'Fresh'],
+    ['a weighted router defaults to a Stable baseline (a Fresh one would get no traffic)', 'gatewayAPI', 'Stable'],
+  ])('%s', (_name, router, mode) => {
+    const ms = microservice({
+      metrics: [{ name: 'http-5xx', kind: 'CountComparison', events: 'sum(e)', total: 'sum(t)' }],
+    });
+    ms.spec.release!.canary = { traffic: { router: router as 'replicas' } };
+    expect(runner.settings(ms)?.baselineMode).toBe(mode);
+  });
+
   test('an invalid analysis is a TerminalError InvalidAnalysis that says what is wrong', () => {
     let thrown: unknown;
     try {

@@ -132,7 +132,7 @@ describe('planRelease with analysis', () => {
   test.each<[string, Case, Partial<Summary>]>([
     // ── Rollback ────────────────────────────────────────────────────────────────────────────────
     [
-      'Rollback rolls the release back with reason AnalysisFailed, the analysis reason in the message',
+      'Rollback rolls the release back with reason AnalysisFailed; the canary stays until the stable is ready at N',
       {
         state: releasing(0, 20),
         observed: at20,
@@ -143,7 +143,7 @@ describe('planRelease with analysis', () => {
         stable: 4,
         canary: undefined,
         baseline: undefined,
-        delete: true,
+        delete: false,
         weight: undefined,
         phase: 'RolledBack',
         step: undefined,

@@ -502,13 +502,13 @@ describe('planRelease', () => {
       },
     ],
     [
-      'abort (replicas): the stable back to N, the canary deleted at once (stable pods are ready)',
+      'abort (replicas): the stable back to N; the canary stays until the stable is ready at N',
       { state: releasing(1, 20), observed: at20, action: 'abort' },
       {
         template: 'keep',
         stable: 4,
         canary: undefined,
-        delete: true,
+        delete: false,
         weight: undefined,
         phase: 'RolledBack',
         failedRevision: DESIRED,
@@ -748,9 +748,9 @@ describe('planRelease', () => {
       { ...IDLE, weight: 0, delete: true, requeue: 1_000 },
     ],
     [
-      'strategy Rolling with a leftover canary (replicas): deleted at once, stable to N',
+      'strategy Rolling with a leftover canary (replicas): stable to N; the canary stays until the stable is ready at N',
       { strategy: 'Rolling', state: releasing(1, 20), observed: at20 },
-      { ...IDLE, stable: 4, delete: true, requeue: 1_000 },
+      { ...IDLE, stable: 4, delete: false, requeue: 1_000 },
     ],
     [
       'strategy Rolling with a stale canary of another revision',
@@ -815,6 +815,25 @@ describe('planRelease', () => {
     ],
   ])('%s', (_name, c, expected) => {
     expect(picked(planRelease(inputOf(c)), expected)).toEqual(expected);
+  });
+
+  test('a hold under a weighted router takes the weight back from a canary with no ready pod, and never raises it', () => {
+    const gone = planRelease(
+      inputOf({
+        settings: { ...gateway, paused: true },
+        state: releasing(1, 20),
+        observed: { canary: { replicas: 1, readyReplicas: 0 }, routerWeight: 20 },
+      }),
+    );
+    expect(gone.routerWeight).toBe(0);
+    const healthy = planRelease(
+      inputOf({
+        settings: { ...gateway, paused: true },
+        state: releasing(1, 50),
+        observed: { canary: { replicas: 2, readyReplicas: 2 }, routerWeight: 20 },
+      }),
+    );
+    expect(healthy.routerWeight).toBeUndefined();
   });
 
   describe('the step clock', () => {

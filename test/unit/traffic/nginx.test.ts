@@ -63,7 +63,7 @@ describe('renderCanaryIngress', () => {
     const canary = renderCanaryIngress(ORDERS, USER, 25)!;
     expect(canary.apiVersion).toBe('networking.k8s.io/v1');
     expect(canary.kind).toBe('Ingress');
-    expect(canary.metadata!.name).toBe('public-canary');
+    expect(canary.metadata!.name).toBe('public-orders-canary');
     expect(canary.metadata!.namespace).toBe('shop');
     expect(canary.metadata!.ownerReferences).toEqual([OWNER_REFERENCE]);
     expect(canary.metadata!.labels!['msop.dev/microservice']).toBe('orders');
@@ -154,6 +154,6 @@ describe('renderCanaryIngress', () => {
   });
 
   test('canaryIngressName', () => {
-    expect(canaryIngressName('public')).toBe('public-canary');
+    expect(canaryIngressName('public', 'orders')).toBe('public-orders-canary');
   });
 });
