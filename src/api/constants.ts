@@ -9,6 +9,8 @@ export const PLURAL = 'microservices';
 /** Field managers for server-side apply: children and status are owned separately. */
 export const FIELD_MANAGER = 'msop';
 export const STATUS_FIELD_MANAGER = 'msop-status';
+/** Holds spec.replicas when msop hands it to an HPA, so the field keeps its value. */
+export const HANDOVER_FIELD_MANAGER = 'msop-handover';
 
 export const LABEL_MICROSERVICE = 'msop.dev/microservice';
 export const LABEL_TRACK = 'msop.dev/track';

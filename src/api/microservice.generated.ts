@@ -634,6 +634,10 @@ export interface MicroserviceStatus {
    */
   stepStartTime?: string;
   /**
+   * When the release began waiting for canary pods to be ready; progressDeadlineSeconds counts from it.
+   */
+  podsWaitStartTime?: string;
+  /**
    * When release.paused started holding the release. Time held does not count towards a pause duration or the progress deadline.
    */
   holdStartTime?: string;

@@ -6,6 +6,7 @@ import {
   ANNOTATION_ACTION,
   API_VERSION,
   FIELD_MANAGER,
+  HANDOVER_FIELD_MANAGER,
   KIND,
   LABEL_MICROSERVICE,
   LABEL_REVISION,
@@ -300,6 +301,7 @@ export class Reconciler {
     }
     const sent = withAppliedHash(desired);
     if (!needsApply(sent, live)) return undefined;
+    if (live) await this.handOverReplicas(sent, live, log);
     const written = await this.deps.client.apply(sent, FIELD_MANAGER);
     this.deps.owned[kind]?.recordWrite(written, live?.metadata?.resourceVersion);
     const verb = live ? 'Updated' : 'Created';
@@ -310,6 +312,27 @@ export class Reconciler {
     log.info({ kind, name }, `${verb} ${kind}`);
     await this.deps.events.record(owner, 'Normal', verb, `${verb} ${kind} ${name}${revision}`);
     return written;
+  }
+
+  /**
+   * Turning on autoscaling: msop stops applying spec.replicas, and server-side apply would reset a field
+   * its only manager drops (to 1 pod). So another field manager takes the field over first, at its value.
+   */
+  private async handOverReplicas(desired: KubernetesObject, live: KubernetesObject, log: Logger): Promise<void> {
+    if (desired.kind !== 'Deployment' || (desired as V1Deployment).spec?.replicas !== undefined) return;
+    const owned = live.metadata?.managedFields?.some(
+      (f) =>
+        f.manager === FIELD_MANAGER &&
+        (f.fieldsV1 as { 'f:spec'?: { 'f:replicas'?: unknown } } | undefined)?.['f:spec']?.['f:replicas'] !== undefined,
+    );
+    const replicas = (live as V1Deployment).spec?.replicas;
+    if (!owned || replicas === undefined) return;
+    const { name, namespace } = live.metadata!;
+    await this.deps.client.apply(
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace }, spec: { replicas } } as V1Deployment,
+      HANDOVER_FIELD_MANAGER,
+    );
+    log.info({ replicas }, 'Handed spec.replicas over to the HorizontalPodAutoscaler');
   }
 
   /** Deletes owned objects the spec no longer asks for (a PodDisruptionBudget, an HPA, the canary Service). */

@@ -65,6 +65,7 @@ export function releaseStateOf(status: MicroserviceStatus | undefined): ReleaseS
     currentStep: status?.currentStep,
     stepStartTime: status?.stepStartTime,
     holdStartTime: status?.holdStartTime,
+    podsWaitStartTime: status?.podsWaitStartTime,
     desiredWeight: status?.desiredWeight,
   };
 }
@@ -243,6 +244,7 @@ const RELEASE_FIELDS = [
   'stepCount',
   'stepStartTime',
   'holdStartTime',
+  'podsWaitStartTime',
   'desiredWeight',
   'canaryWeight',
   'canaryReplicas',

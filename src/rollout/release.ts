@@ -18,6 +18,8 @@ export interface ReleaseState {
   stepStartTime?: string;
   /** Set while release.paused holds the release; the step clock does not run meanwhile. */
   holdStartTime?: string;
+  /** When the release began waiting for canary pods; the progress deadline counts from it. */
+  podsWaitStartTime?: string;
   desiredWeight?: number;
 }
 
@@ -314,6 +316,7 @@ class Context {
         message: `${this.stepLabel()}: waiting for canary pods (${this.canaryReady()}/${canaryTarget} ready)`,
       });
     }
+    this.state.podsWaitStartTime = undefined;
     // With no pods to split (N = 0) the canary has none to take traffic: the route stays at 0.
     const routed = canaryTarget > 0 ? weightNow : 0;
     if (this.weighted && this.observed.routerWeight !== routed) {
@@ -398,6 +401,7 @@ class Context {
         message: `Promoting ${this.revision}: scaling the canary to ${canaryTarget} (${this.canaryReady()} ready)`,
       });
     }
+    this.state.podsWaitStartTime = undefined;
     if (this.weighted && this.observed.routerWeight !== 100) {
       return this.inRelease({
         ...plan,
@@ -420,6 +424,8 @@ class Context {
 
   /** Waits for the canary's pods, or rolls back once the step has run past the progress deadline. */
   private waitForCanary(target: number, plan: Partial<ReleasePlan>): ReleasePlan {
+    // Waiting for pods starts now, not when the step began: a gate or an analysis may have held the step long before.
+    this.state.podsWaitStartTime ??= this.input.now.toISOString();
     const late = this.overDeadline();
     if (late) {
       return this.rollBack(
@@ -515,8 +521,10 @@ class Context {
   private resumeClock(): void {
     const held = this.state.holdStartTime;
     if (held === undefined) return;
-    const start = Date.parse(this.state.stepStartTime ?? held);
-    this.state.stepStartTime = new Date(start + (this.now - Date.parse(held))).toISOString();
+    const shift = (time: string | undefined) =>
+      time && new Date(Date.parse(time) + (this.now - Date.parse(held))).toISOString();
+    this.state.stepStartTime = shift(this.state.stepStartTime ?? held);
+    this.state.podsWaitStartTime = shift(this.state.podsWaitStartTime);
     this.state.holdStartTime = undefined;
   }
 
@@ -531,6 +539,7 @@ class Context {
   private advanceTo(step: number): void {
     this.state.currentStep = step;
     this.state.stepStartTime = this.input.now.toISOString();
+    this.state.podsWaitStartTime = undefined;
   }
 
   private stepLabel(): string {
@@ -551,12 +560,16 @@ class Context {
     return this.now - Date.parse(this.state.stepStartTime ?? this.input.now.toISOString());
   }
 
-  /** How long past the progress deadline the current step is, or undefined when within it. */
+  private waited(): number {
+    return this.now - Date.parse(this.state.podsWaitStartTime ?? this.input.now.toISOString());
+  }
+
+  /** How long the canary's pods have been waited for, once that is past the progress deadline. */
   private overDeadline(): string | undefined {
-    return this.elapsed() > this.settings.progressDeadlineMs ? formatDuration(this.elapsed()) : undefined;
+    return this.waited() > this.settings.progressDeadlineMs ? formatDuration(this.waited()) : undefined;
   }
 
   private deadlineLeft(): number {
-    return Math.max(VERIFY_INTERVAL_MS, this.settings.progressDeadlineMs - this.elapsed());
+    return Math.max(VERIFY_INTERVAL_MS, this.settings.progressDeadlineMs - this.waited());
   }
 }

@@ -13,6 +13,7 @@ import {
   operatorNamespace,
   waitReady,
 } from './harness';
+import { ReleaseRecorder } from './release-recorder';
 
 const ns = operatorNamespace('basics');
 
@@ -193,4 +194,32 @@ test('spec.release.paused holds a new revision until it is set back to false', a
   const resumed = await waitReady(ns.name, 'held');
   expect(resumed.status?.stableRevision).not.toBe(ready.status?.stableRevision);
   expect((await deploymentOf('held')).spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/example/hello:2.0.0');
+});
+
+test('turning autoscaling on keeps the running replicas: spec.replicas is handed to the HPA, not reset', async () => {
+  await client.create(microservice(ns.name, 'growing', { image: 'ghcr.io/example/hello:1.0.0', replicas: 5 }));
+  await waitReady(ns.name, 'growing');
+  const recorder = new ReleaseRecorder(ns.name, 'growing', []);
+  await recorder.start();
+  await client.mergePatch('msop.dev/v1alpha1', 'Microservice', ns.name, 'growing', {
+    spec: { autoscaling: { minReplicas: 5, maxReplicas: 8 } },
+  });
+  await eventually(() => getOrUndefined('autoscaling/v2', 'HorizontalPodAutoscaler', ns.name, 'growing'), {
+    message: 'the HPA',
+  });
+  await eventually(
+    async () => {
+      const deployment = await deploymentOf('growing');
+      return !deployment.metadata?.managedFields?.some(
+        (f) => f.manager === 'msop' && JSON.stringify(f.fieldsV1).includes('"f:replicas"'),
+      );
+    },
+    { message: 'msop to stop managing spec.replicas' },
+  );
+  await recorder.stop();
+  const replicas = recorder.events
+    .filter((e) => e.kind === 'Deployment')
+    .map((e) => (e.object as V1Deployment).spec?.replicas);
+  expect(replicas.length).toBeGreaterThan(0);
+  expect(replicas.filter((r) => r !== 5)).toEqual([]);
 });

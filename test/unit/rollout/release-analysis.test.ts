@@ -77,6 +77,8 @@ const releasing = (step: number, desiredWeight: number, startedAgo = 5_000): Rel
   canaryRevision: DESIRED,
   currentStep: step,
   stepStartTime: ago(startedAgo),
+  // Modelled as if the canary's pods have been waited for since the step began.
+  podsWaitStartTime: ago(startedAgo),
   desiredWeight,
 });
 
@@ -487,6 +489,16 @@ describe('planRelease with analysis', () => {
         message: 'Promoting bbb: scaling the canary to 4 (2 ready)',
         requeue: 599_000,
       },
+    ],
+
+    [
+      'a confirm-promotion gate that opened 30 minutes after the last step: the wait for pods starts now, no rollback',
+      {
+        state: { ...releasing(4, 50, 30 * 60_000), podsWaitStartTime: undefined },
+        observed: at50,
+        analysis: gate({ promotionConfirmed: true }),
+      },
+      { canary: 4, phase: 'Promoting', failedRevision: undefined, requeue: 600_000 },
     ],
 
     // ── a Fresh baseline under the replicas router ──────────────────────────────────────────────

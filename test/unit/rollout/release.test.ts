@@ -68,6 +68,8 @@ const releasing = (step: number, desiredWeight: number, startedAgo = 5_000): Rel
   canaryRevision: DESIRED,
   currentStep: step,
   stepStartTime: ago(startedAgo),
+  // Modelled as if the canary's pods have been waited for since the step began.
+  podsWaitStartTime: ago(startedAgo),
   desiredWeight,
 });
 
