@@ -485,9 +485,12 @@ export class Reconciler {
         `Ignored msop.dev/action "${requested}": use promote, abort, retry or skip-analysis`,
       );
     }
-    const written = await this.deps.client.mergePatch<Microservice>(API_VERSION, KIND, namespace, name, {
-      metadata: { annotations: { [ANNOTATION_ACTION]: null } },
-    });
+    // Remove exactly the action handled: if someone set a new one meanwhile, the test fails and the next reconcile takes it.
+    const path = `/metadata/annotations/${ANNOTATION_ACTION.replace('~', '~0').replace('/', '~1')}`;
+    const written = await this.deps.client.jsonPatch<Microservice>(API_VERSION, KIND, namespace, name, [
+      { op: 'test', path, value: requested },
+      { op: 'remove', path },
+    ]);
     this.deps.microservices.recordWrite(written, microservice.metadata.resourceVersion);
     log.info({ action: requested }, known ? 'Consumed action' : 'Ignored unknown action');
   }

@@ -156,7 +156,9 @@ export function deriveStatus(
     const kept = previous?.phase as Phase | undefined;
     phase = kept && kept !== 'Failed' ? kept : stableRevision ? 'Progressing' : 'Initializing';
   } else if (obs.heldBack) {
-    message = `Release paused: revision ${obs.desiredRevision} waits while ${rollout.revision} keeps serving; set spec.release.paused to false to resume`;
+    message = obs.deployment
+      ? `Release paused: revision ${obs.desiredRevision} waits while ${rollout.revision} keeps serving; set spec.release.paused to false to resume`
+      : `Release paused before the first deployment: set spec.release.paused to false to deploy revision ${obs.desiredRevision}`;
     if (rollout.complete) stableRevision = rollout.revision;
     set({ type: CONDITION_READY, status: 'False', reason: 'Paused', message });
     clear(CONDITION_RECONCILING);

@@ -100,6 +100,14 @@ const conditionOf = (status: MicroserviceStatus, type: string): Condition | unde
   status.conditions?.find((c) => c.type === type) as Condition | undefined;
 
 describe('deriveStatus', () => {
+  test('paused before the first deployment says so, and how to deploy', () => {
+    const next = deriveStatus(undefined, observation({ deployment: undefined, heldBack: true }), NOW);
+    expect(next.phase).toBe('Paused');
+    expect(next.message).toMatch(
+      /^Release paused before the first deployment: set spec.release.paused to false to deploy revision /,
+    );
+  });
+
   test('a transient error after a stall leaves phase Failed, since the stall is gone', () => {
     const next = deriveStatus(stalledOnConfigMap, observation({ failure: transient }), NOW);
     expect(next.phase).toBe('Initializing');
