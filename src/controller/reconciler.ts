@@ -40,6 +40,7 @@ import { desiredReplicas } from '../render/defaults';
 import { planRelease, type ReleaseAction, type ReleaseSettings } from '../rollout/release';
 import { releaseSteps, StepsError } from '../rollout/steps';
 import { weightedRouter } from '../traffic';
+import { isGeneratedRoute, renderHTTPRoute } from '../traffic/gateway-api';
 import type { KindCache } from './caches';
 import { AnalysisRunner } from './analysis';
 import { needsApply, withAppliedHash } from './drift';
@@ -215,14 +216,17 @@ export class Reconciler {
       await this.deps.client.delete('apps/v1', 'ReplicaSet', namespace, rs.metadata!.name!, rs.metadata!.uid!);
       log.info({ replicaSet: rs.metadata?.name }, 'Deleted baseline ReplicaSet');
     }
-    if (router && plan.routerWeight !== undefined && plan.routerWeight !== routerWeight) {
-      // The state machine only raises the weight once canary pods are ready; refuse anything else here too.
-      if (plan.routerWeight > 0 && (current?.status?.readyReplicas ?? 0) === 0) {
-        log.warn({ weight: plan.routerWeight }, 'Refused to route traffic to a canary with no ready pods');
-      } else {
-        await router.setWeight(microservice, plan.routerWeight);
-        log.info({ router: settings.router, weight: plan.routerWeight }, 'Set canary weight');
-      }
+    // The state machine only raises the weight once canary pods are ready; refuse anything else here too.
+    const refused =
+      plan.routerWeight !== undefined && plan.routerWeight > 0 && (current?.status?.readyReplicas ?? 0) === 0;
+    if (refused) log.warn({ weight: plan.routerWeight }, 'Refused to route traffic to a canary with no ready pods');
+    if (router && isGeneratedRoute(microservice)) {
+      // msop owns the whole generated HTTPRoute: applied on every reconcile, so spec changes and drift are put right.
+      const weight = refused ? (routerWeight ?? 0) : (plan.routerWeight ?? routerWeight ?? 0);
+      await this.applyChild(microservice, renderHTTPRoute(microservice, weight), log);
+    } else if (router && plan.routerWeight !== undefined && plan.routerWeight !== routerWeight && !refused) {
+      await router.setWeight(microservice, plan.routerWeight);
+      log.info({ router: settings.router, weight: plan.routerWeight }, 'Set canary weight');
     }
     if (plan.deleteCanaries) {
       for (const rs of canaries) {

@@ -42,6 +42,12 @@ export function backendLists(route: HTTPRoute): BackendList[] {
   }));
 }
 
+/** True when msop generates the HTTPRoute `<name>` itself (gatewayAPI.parentRefs rather than a named route). */
+export function isGeneratedRoute(microservice: Microservice): boolean {
+  const traffic = microservice.spec.release?.canary?.traffic;
+  return traffic?.router === 'gatewayAPI' && traffic.gatewayAPI?.httpRoute === undefined;
+}
+
 /** The HTTPRoute `<name>` msop generates from gatewayAPI.parentRefs. */
 export function renderHTTPRoute(microservice: Microservice, weight: number): HTTPRoute {
   const gateway = microservice.spec.release?.canary?.traffic?.gatewayAPI ?? {};

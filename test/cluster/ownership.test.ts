@@ -1,6 +1,6 @@
 // Drift is put back, deletion cascades only to what msop owns, and msop never
 // takes over an object someone else made.
-import type { V1Deployment, V1Service } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Service } from '@kubernetes/client-node';
 import {
   client,
   condition,
@@ -119,4 +119,53 @@ test('deleting the Microservice removes everything it owns and nothing else', as
   );
   expect(await getOrUndefined('v1', 'ConfigMap', ns.name, 'unrelated')).toBeDefined();
   expect(await getOrUndefined('v1', 'Service', ns.name, 'api')).toBeDefined();
+});
+
+test('the HTTPRoute msop generates exists before any release, is put back by the next reconcile after an edit, and follows the spec', async () => {
+  type Route = KubernetesObject & {
+    spec: { hostnames?: string[]; rules: { backendRefs: { name: string; weight: number }[] }[] };
+  };
+  const route = () => getOrUndefined<Route>('gateway.networking.k8s.io/v1', 'HTTPRoute', ns.name, 'edge');
+  await client.create(
+    microservice(ns.name, 'edge', {
+      image: 'ghcr.io/example/edge:1.0.0',
+      release: {
+        strategy: 'Canary',
+        canary: {
+          traffic: {
+            router: 'gatewayAPI',
+            gatewayAPI: { parentRefs: [{ name: 'public' }], hostnames: ['a.example.com'] },
+          },
+        },
+      },
+    }),
+  );
+  await waitReady(ns.name, 'edge');
+  const created = await eventually(route, { message: 'the generated HTTPRoute' });
+  expect(created.spec.rules[0]?.backendRefs.map((r) => [r.name, r.weight])).toEqual([
+    ['edge-stable', 100],
+    ['edge-canary', 0],
+  ]);
+  await kubectl(
+    'patch',
+    'httproute',
+    'edge',
+    '-n',
+    ns.name,
+    '--type=merge',
+    '-p',
+    '{"spec":{"hostnames":["tampered.example.com"]}}',
+  );
+  // Nothing watches HTTPRoutes (the Gateway API may not be installed): the next reconcile puts the route right,
+  // at the latest after --resync-seconds. Any change to the Microservice brings that reconcile now.
+  await kubectl('annotate', 'msvc', 'edge', '-n', ns.name, 'example.com/nudge=1');
+  await eventually(async () => (await route())?.spec.hostnames?.[0] === 'a.example.com', {
+    message: 'the hostnames to be restored',
+  });
+  await client.mergePatch('msop.dev/v1alpha1', 'Microservice', ns.name, 'edge', {
+    spec: { release: { canary: { traffic: { gatewayAPI: { hostnames: ['b.example.com'] } } } } },
+  });
+  await eventually(async () => (await route())?.spec.hostnames?.[0] === 'b.example.com', {
+    message: 'the route to follow the spec',
+  });
 });
