@@ -77,7 +77,7 @@ test: lint typecheck gen-check test-unit test-cluster test-e2e ## Everything CI 
 .PHONY: install-crd
 install-crd: ## Apply the CRD to the current kubeconfig context
 	kubectl apply --server-side -f crds/microservice.yaml
-	kubectl wait --for=condition=Established crd/microservices.msop.dev --timeout=60s
+	for _ in $$(seq 1 300); do [ "$$(kubectl get crd microservices.msop.dev -o jsonpath='{.status.conditions[?(@.type=="Established")].status}')" = True ] && break; sleep 0.2; done
 
 .PHONY: run
 run: build ## Run the operator against the current kubeconfig context

@@ -213,7 +213,18 @@ try {
     execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
   }
   kubectl(['apply', '--server-side', '-f', path.join(ROOT, 'crds', 'microservice.yaml')]);
-  kubectl(['wait', '--for=condition=Established', 'crd/microservices.msop.dev', '--timeout=60s']);
+  // Not `kubectl wait`: right after the apply the CRD has no conditions yet, and kubectl wait fails on that.
+  for (let i = 0; i < 300; i += 1) {
+    const established = kubectl([
+      'get',
+      'crd',
+      'microservices.msop.dev',
+      '-o',
+      'jsonpath={.status.conditions[?(@.type=="Established")].status}',
+    ]);
+    if (established.trim() === 'True') break;
+    await sleep(200);
+  }
   const memory = await memoryBench();
   const failover = await failoverBench();
   console.log(

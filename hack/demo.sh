@@ -6,7 +6,11 @@ cd "$(dirname "$0")/.."
 . hack/cluster/env.sh
 hack/cluster/up.sh
 kubectl apply --server-side -f crds/microservice.yaml >/dev/null
-kubectl wait --for=condition=Established crd/microservices.msop.dev --timeout=60s >/dev/null
+# Not `kubectl wait`: right after the apply the CRD has no conditions yet, and kubectl wait fails on that.
+for _ in $(seq 1 300); do
+  [ "$(kubectl get crd microservices.msop.dev -o jsonpath='{.status.conditions[?(@.type=="Established")].status}')" = True ] && break
+  sleep 0.2
+done
 log=$KWOK_WORKDIR/msop-demo.log
 # Free ports for health and metrics, so the demo never clashes with an operator already running here.
 node_modules/.bin/node dist/main.js --health-port=0 --metrics-port=0 >"$log" 2>&1 &

@@ -28,7 +28,7 @@ export default async function globalSetup(): Promise<void> {
   }
   const crd = path.join(__dirname, '..', '..', 'crds', 'microservice.yaml');
   kubectl('apply', '--server-side', '--force-conflicts', '-f', crd);
-  kubectl('wait', '--for=condition=Established', 'crd/microservices.msop.dev', '--timeout=60s');
+  await established(kubectl, 'microservices.msop.dev');
   // The router CRDs come from the Gateway API and Istio Go modules (hack/cluster/router-crds.sh).
   const routerCrds = process.env.MSOP_TEST_ROUTER_CRDS;
   if (!routerCrds || !existsSync(routerCrds)) {
@@ -37,13 +37,8 @@ export default async function globalSetup(): Promise<void> {
     );
   }
   kubectl('apply', '--server-side', '--force-conflicts', '-f', routerCrds);
-  kubectl(
-    'wait',
-    '--for=condition=Established',
-    'crd/httproutes.gateway.networking.k8s.io',
-    'crd/virtualservices.networking.istio.io',
-    '--timeout=60s',
-  );
+  await established(kubectl, 'httproutes.gateway.networking.k8s.io');
+  await established(kubectl, 'virtualservices.networking.istio.io');
   // Discovery lags Established by a moment; kubectl explain and scale need it.
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -54,5 +49,19 @@ export default async function globalSetup(): Promise<void> {
       if (Date.now() > deadline) throw err;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+  }
+}
+
+/**
+ * Polls until a CRD is Established. Not `kubectl wait`: right after an apply the CRD has no conditions
+ * yet, and kubectl wait then fails with an accessor error instead of waiting.
+ */
+async function established(kubectl: (...args: string[]) => string, crd: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const status = kubectl('get', 'crd', crd, '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}');
+    if (status.trim() === 'True') return;
+    if (Date.now() > deadline) throw new Error(`CRD ${crd} was not Established within 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
