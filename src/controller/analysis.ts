@@ -61,7 +61,7 @@ export class AnalysisRunner {
     const weighted = (microservice.spec.release?.canary?.traffic?.router ?? 'replicas') !== 'replicas';
     const withBaseline = weighted && !spec.baseline?.mode ? { ...spec, baseline: { mode: 'Stable' as const } } : spec;
     try {
-      return resolveAnalysis(withBaseline as never, this.defaultPrometheusAddress);
+      return resolveAnalysis(withBaseline, this.defaultPrometheusAddress);
     } catch (err) {
       if (err instanceof AnalysisConfigError) throw new TerminalError('InvalidAnalysis', err.message);
       throw err;

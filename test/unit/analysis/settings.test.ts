@@ -164,7 +164,8 @@ describe('resolveAnalysis', () => {
     ],
     [
       'an unknown template',
-      { prometheus: PROM, metrics: [{ name: 'x', template: 'latency', thresholdRange: { max: 1 } }] },
+      // The CRD's enum refuses this at admission; a spec that skipped admission still gets a clear error.
+      { prometheus: PROM, metrics: [{ name: 'x', template: 'latency' as never, thresholdRange: { max: 1 } }] },
       'metrics[0] (x): unknown template "latency"; built-ins: request-success-rate, request-duration',
     ],
     [
