@@ -137,3 +137,53 @@ export function picked(plan: ReleasePlan, expected: Partial<Summary>): Partial<S
   const all = summary(plan);
   return Object.fromEntries(Object.keys(expected).map((key) => [key, all[key as keyof Summary]]));
 }
+
+// ── A tiny cluster model for whole-release simulations ─────────────────────────────────────────────
+
+export interface FakeCluster {
+  /** The revision of the Deployment's template, and its spec.replicas. */
+  stableRevision: string;
+  stableReplicas: number;
+  /** The Deployment's template changed in the last reconcile: not complete for one observation. */
+  rollingOut: boolean;
+  canaries: Map<string, { replicas: number; readyReplicas: number }>;
+  baseline?: { replicas: number; readyReplicas: number };
+  routerWeight?: number;
+}
+
+export function observe(cluster: FakeCluster, desired: string, weighted: boolean): ReleaseObservation {
+  const canary = cluster.canaries.get(desired);
+  return {
+    stableRevision: cluster.stableRevision,
+    stableReplicas: cluster.stableReplicas,
+    stablePods: cluster.stableReplicas,
+    // maxUnavailable 0: the old pods serve until the new ones are ready.
+    stableReadyReplicas: cluster.stableReplicas,
+    stableComplete: !cluster.rollingOut,
+    canary: canary && { ...canary },
+    baseline: cluster.baseline && { ...cluster.baseline },
+    staleCanaries: [...cluster.canaries.keys()].filter((revision) => revision !== desired).length,
+    routerWeight: weighted ? cluster.routerWeight : undefined,
+  };
+}
+
+/** Carries out a plan as the reconciler does; pods are ready at once and the router reads back what was set. */
+export function apply(cluster: FakeCluster, plan: ReleasePlan, desired: string): void {
+  const moved = plan.deploymentTemplate === 'desired' && cluster.stableRevision !== desired;
+  if (moved) cluster.stableRevision = desired;
+  cluster.rollingOut = moved;
+  if (plan.stableReplicas !== undefined) cluster.stableReplicas = plan.stableReplicas;
+  if (plan.canaryReplicas !== undefined)
+    cluster.canaries.set(desired, { replicas: plan.canaryReplicas, readyReplicas: plan.canaryReplicas });
+  cluster.baseline =
+    plan.baselineReplicas === undefined
+      ? undefined
+      : { replicas: plan.baselineReplicas, readyReplicas: plan.baselineReplicas };
+  if (plan.routerWeight !== undefined) cluster.routerWeight = plan.routerWeight;
+  if (plan.deleteCanaries) {
+    for (const revision of [...cluster.canaries.keys()]) {
+      if (plan.canaryReplicas !== undefined && revision === desired) continue;
+      cluster.canaries.delete(revision);
+    }
+  }
+}

@@ -14,14 +14,17 @@ import type { Step } from '../../../src/rollout/steps';
 
 import {
   ago,
+  apply,
   at20,
   at50,
   type Case,
   DESIRED,
+  type FakeCluster,
   gate,
   gateway,
   inputOf,
   NOW,
+  observe,
   picked,
   releasing,
   STABLE,
@@ -707,52 +710,6 @@ const SIM_STEPS: Step[] = [
   { kind: 'setWeight', weight: 100 },
 ];
 
-interface FakeCluster {
-  stableRevision: string;
-  stableReplicas: number;
-  /** The Deployment's template changed in the last reconcile: not complete for one observation. */
-  rollingOut: boolean;
-  canaries: Map<string, { replicas: number; readyReplicas: number }>;
-  baseline?: { replicas: number; readyReplicas: number };
-  routerWeight?: number;
-}
-
-function observe(cluster: FakeCluster, weighted: boolean): ReleaseObservation {
-  const canary = cluster.canaries.get(DESIRED);
-  return {
-    stableRevision: cluster.stableRevision,
-    stableReplicas: cluster.stableReplicas,
-    stablePods: cluster.stableReplicas,
-    stableReadyReplicas: cluster.stableReplicas,
-    stableComplete: !cluster.rollingOut,
-    canary: canary && { ...canary },
-    baseline: cluster.baseline && { ...cluster.baseline },
-    staleCanaries: [...cluster.canaries.keys()].filter((revision) => revision !== DESIRED).length,
-    routerWeight: weighted ? cluster.routerWeight : undefined,
-  };
-}
-
-/** Carries out a plan as the reconciler does; pods are ready at once and the router reads back what was set. */
-function apply(cluster: FakeCluster, plan: ReleasePlan): void {
-  const moved = plan.deploymentTemplate === 'desired' && cluster.stableRevision !== DESIRED;
-  if (moved) cluster.stableRevision = DESIRED;
-  cluster.rollingOut = moved;
-  if (plan.stableReplicas !== undefined) cluster.stableReplicas = plan.stableReplicas;
-  if (plan.canaryReplicas !== undefined)
-    cluster.canaries.set(DESIRED, { replicas: plan.canaryReplicas, readyReplicas: plan.canaryReplicas });
-  cluster.baseline =
-    plan.baselineReplicas === undefined
-      ? undefined
-      : { replicas: plan.baselineReplicas, readyReplicas: plan.baselineReplicas };
-  if (plan.routerWeight !== undefined) cluster.routerWeight = plan.routerWeight;
-  if (plan.deleteCanaries) {
-    for (const revision of [...cluster.canaries.keys()]) {
-      if (plan.canaryReplicas !== undefined && revision === DESIRED) continue;
-      cluster.canaries.delete(revision);
-    }
-  }
-}
-
 /**
  * A stand-in for AnalysisRunner: the pre-rollout webhooks pass one interval after the release
  * starts, a check passes one interval after each step starts, and confirm-promotion passes one
@@ -823,15 +780,15 @@ function simulate(router: RouterKind, baseline: boolean): { runs: Reconcile[]; c
       strategy: 'Canary',
       state,
       desiredRevision: DESIRED,
-      observed: observe(cluster, weighted),
+      observed: observe(cluster, DESIRED, weighted),
       analysis: analysis.gate(state, cluster, now),
       now: new Date(now),
     };
     const plan = planRelease(input);
     runs.push({ now, input, plan });
-    const before = JSON.stringify(observe(cluster, weighted));
-    apply(cluster, plan);
-    const changed = JSON.stringify(observe(cluster, weighted)) !== before;
+    const before = JSON.stringify(observe(cluster, DESIRED, weighted));
+    apply(cluster, plan, DESIRED);
+    const changed = JSON.stringify(observe(cluster, DESIRED, weighted)) !== before;
     state = plan.state;
     if (plan.phase === undefined && cluster.canaries.size === 0 && !plan.deleteCanaries) return { runs, cluster };
     // A change the reconciler makes is watched back within a second; otherwise it comes back when asked.

@@ -1,7 +1,6 @@
 import {
   planRelease,
   type ReleaseAction,
-  type ReleaseObservation,
   type ReleasePlan,
   type ReleaseState,
   type RouterKind,
@@ -10,14 +9,17 @@ import { releaseSteps, type Step } from '../../../src/rollout/steps';
 
 import {
   ago,
+  apply,
   at20,
   at50,
   type Case,
   DESIRED,
+  type FakeCluster,
   gateway,
   inputOf,
   later,
   NOW,
+  observe,
   picked,
   releasing,
   STABLE,
@@ -888,48 +890,6 @@ describe('planRelease', () => {
 });
 
 // ── A whole release against a tiny cluster model ──────────────────────────────────────────────────
-
-interface FakeCluster {
-  /** The revision of the Deployment's template, and its spec.replicas. */
-  stableRevision: string;
-  stableReplicas: number;
-  /** The Deployment's template changed in the last reconcile: not complete for one observation. */
-  rollingOut: boolean;
-  canaries: Map<string, { replicas: number; readyReplicas: number }>;
-  routerWeight?: number;
-}
-
-function observe(cluster: FakeCluster, desired: string, weighted: boolean): ReleaseObservation {
-  const canary = cluster.canaries.get(desired);
-  return {
-    stableRevision: cluster.stableRevision,
-    stableReplicas: cluster.stableReplicas,
-    stablePods: cluster.stableReplicas,
-    // maxUnavailable 0: the old pods serve until the new ones are ready.
-    stableReadyReplicas: cluster.stableReplicas,
-    stableComplete: !cluster.rollingOut,
-    canary: canary && { ...canary },
-    staleCanaries: [...cluster.canaries.keys()].filter((revision) => revision !== desired).length,
-    routerWeight: weighted ? cluster.routerWeight : undefined,
-  };
-}
-
-/** Carries out a plan as the reconciler does; pods are ready at once and the router reads back what was set. */
-function apply(cluster: FakeCluster, plan: ReleasePlan, desired: string): void {
-  const moved = plan.deploymentTemplate === 'desired' && cluster.stableRevision !== desired;
-  if (moved) cluster.stableRevision = desired;
-  cluster.rollingOut = moved;
-  if (plan.stableReplicas !== undefined) cluster.stableReplicas = plan.stableReplicas;
-  if (plan.canaryReplicas !== undefined)
-    cluster.canaries.set(desired, { replicas: plan.canaryReplicas, readyReplicas: plan.canaryReplicas });
-  if (plan.routerWeight !== undefined) cluster.routerWeight = plan.routerWeight;
-  if (plan.deleteCanaries) {
-    for (const revision of [...cluster.canaries.keys()]) {
-      if (plan.canaryReplicas !== undefined && revision === desired) continue;
-      cluster.canaries.delete(revision);
-    }
-  }
-}
 
 interface Run {
   plans: ReleasePlan[];
