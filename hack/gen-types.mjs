@@ -34,6 +34,8 @@ const TITLES = {
   'spec.release.canary': 'CanarySettings',
   'spec.release.canary.steps[]': 'CanaryStep',
   'spec.release.canary.traffic': 'TrafficSettings',
+  'spec.release.blueGreen': 'BlueGreenSettings',
+  'status.release': 'ReleaseState',
   'spec.release.analysis': 'AnalysisSettings',
   'spec.release.analysis.webhooks[]': 'WebhookSettings',
   'status.analysis': 'AnalysisStatus',
@@ -48,6 +50,9 @@ const CLIENT_TYPES = {
   'spec.placement.tolerations[]': 'V1Toleration',
   'spec.placement.affinity': 'V1Affinity',
 };
+
+/** Fields whose CRD schema repeats another's through a YAML anchor: typed with that one's interface. */
+const SAME_AS = { 'spec.release.blueGreen.traffic': 'TrafficSettings' };
 
 /** The probes share one schema in TypeScript; the CRD repeats it so that each has its own docs and rules. */
 const PROBE_PATHS = ['spec.probes.readiness', 'spec.probes.liveness', 'spec.probes.startup'];
@@ -130,7 +135,7 @@ async function generate() {
   at(schema, firstProbe).description = PROBE_DESCRIPTION;
   const probes = at(schema, 'spec.probes');
   for (const path of otherProbes) probes.properties[path.split('.').pop()] = at(schema, firstProbe);
-  for (const [path, tsType] of Object.entries(CLIENT_TYPES)) {
+  for (const [path, tsType] of Object.entries({ ...CLIENT_TYPES, ...SAME_AS })) {
     const node = at(schema, path);
     for (const key of Object.keys(node)) if (key !== 'description') delete node[key];
     node.tsType = tsType;

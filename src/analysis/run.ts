@@ -19,6 +19,8 @@ export interface RunContext {
   name: string;
   canaryRevision: string;
   baselineRevision: string;
+  /** The track label of the new revision's pods: canary, or preview under BlueGreen. Default canary. */
+  canaryTrack?: string;
   /**
    * Where the counting window (`{{window}}`, and the range of SeriesComparison) begins. Counting from
    * the start of the analysis rather than of the step keeps the CountComparison evidence growing;
@@ -53,7 +55,7 @@ export function templateVars(
     window: seconds(context.now.getTime() - context.windowStart.getTime()),
   };
   return {
-    canary: { ...shared, track: 'canary', revision: context.canaryRevision },
+    canary: { ...shared, track: context.canaryTrack ?? 'canary', revision: context.canaryRevision },
     baseline: {
       ...shared,
       track: analysis.baselineMode === 'Stable' ? 'stable' : 'baseline',

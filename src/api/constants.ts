@@ -20,10 +20,14 @@ export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'msop';
 
 export const ANNOTATION_ACTION = 'msop.dev/action';
+/** The values of msop.dev/action that msop acts on. */
+export const ACTIONS = ['promote', 'promote-full', 'abort', 'retry', 'skip-analysis'] as const;
+export type ReleaseAction = (typeof ACTIONS)[number];
 
 export const TRACK_STABLE = 'stable';
 export const TRACK_CANARY = 'canary';
 export const TRACK_BASELINE = 'baseline';
+export const TRACK_PREVIEW = 'preview';
 
 export const CONDITION_READY = 'Ready';
 export const CONDITION_RECONCILING = 'Reconciling';

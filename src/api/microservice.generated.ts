@@ -326,10 +326,11 @@ export interface ServiceSettings {
  */
 export interface ReleaseSettings {
   /**
-   * The release strategy. Rolling replaces the pods of the Deployment gradually, never going below the desired number of ready pods (maxUnavailable 0). Canary runs the new revision in a canary ReplicaSet beside the untouched stable Deployment, shifts traffic to it step by step (release.canary), then promotes it or rolls it back. Default Rolling.
+   * The release strategy. Rolling replaces the pods of the Deployment gradually, never going below the desired number of ready pods (maxUnavailable 0). Canary runs the new revision in a canary ReplicaSet beside the untouched stable Deployment, shifts traffic to it step by step (release.canary), then promotes it or rolls it back. BlueGreen runs a full-size preview of the new revision beside the stable one, reachable at the Service <name>-preview, then switches all traffic to it at once, keeping the old pods warm for a fast way back (release.blueGreen). Default Rolling.
    */
-  strategy?: 'Rolling' | 'Canary';
+  strategy?: 'Rolling' | 'Canary' | 'BlueGreen';
   canary?: CanarySettings;
+  blueGreen?: BlueGreenSettings;
   analysis?: AnalysisSettings;
   /**
    * While true, msop holds the release where it is: a new revision is not rolled out (Rolling), or the canary stays at its current step (Canary), and the phase is Paused. Set it back to false to continue. Suits GitOps, where it can be committed. Default false.
@@ -381,11 +382,11 @@ export interface CanaryStep {
   };
 }
 /**
- * How traffic is split between the stable and the canary pods. Example: {router: gatewayAPI, gatewayAPI: {httpRoute: orders}}
+ * How traffic is split between the stable and the new revision's pods (the canary, or the blue-green preview). Example: {router: gatewayAPI, gatewayAPI: {httpRoute: orders}}
  */
 export interface TrafficSettings {
   /**
-   * replicas (no mesh needed): the Service <name> selects stable and canary pods, so the weight is the ratio of ready canary pods. gatewayAPI, istio and nginx set route weights between the Services <name>-stable and <name>-canary; the Service <name> then selects stable pods only. Default replicas.
+   * replicas (no mesh needed): under Canary the Service <name> selects stable and canary pods, so the weight is the ratio of ready canary pods; under BlueGreen msop moves the selector of <name> from the stable revision to the preview revision. gatewayAPI, istio and nginx set route weights between the Services <name>-stable and <name>-canary (<name>-preview under BlueGreen); the Service <name> then selects stable pods only. Default replicas.
    */
   router?: 'replicas' | 'gatewayAPI' | 'istio' | 'nginx';
   /**
@@ -429,7 +430,32 @@ export interface TrafficSettings {
   };
 }
 /**
- * Judge a Canary release on Prometheus metrics at every step. A step advances only after a check that passed since it began; failureLimit failed checks roll back (a critical metric at once); missing data never promotes. Example: {interval: 1m, metrics: [{name: success-rate, template: request-success-rate, thresholdRange: {min: 99}}]}
+ * How a BlueGreen release runs. A new revision starts a full-size preview ReplicaSet and the Service <name>-preview that selects only it; the live Service <name> is untouched. Once every preview pod is ready and listed in the preview's EndpointSlices, the pre-rollout webhooks and the analysis pass and the release is promoted, msop switches all traffic to the preview at once. The analysis runs again on live traffic; a failure within scaleDownDelaySeconds switches straight back to the old pods, which are still running. Example: {autoPromotionSeconds: 300, scaleDownDelaySeconds: 60}
+ */
+export interface BlueGreenSettings {
+  /**
+   * Switch this many seconds after the preview is ready and checked. Absent: wait for kubectl msop promote (or the msop.dev/action: promote annotation). Example: 300
+   */
+  autoPromotionSeconds?: number;
+  /**
+   * Seconds the old pods keep running after the switch, for a fast switch back if the analysis on live traffic fails. msop then moves the Deployment to the new revision and removes the preview. Default 30.
+   */
+  scaleDownDelaySeconds?: number;
+  /**
+   * Seconds an aborted or rolled-back preview keeps running, for debugging through <name>-preview, before msop removes it. Default 30.
+   */
+  abortScaleDownDelaySeconds?: number;
+  /**
+   * Pods of the preview before the switch. Default: the stable's current replicas (spec.replicas, or the HorizontalPodAutoscaler's current choice), so the new pods never take full traffic at a smaller size. The preview always grows to that size before the switch when previewReplicas is smaller. Example: 2
+   */
+  previewReplicas?: number;
+  /**
+   * How traffic is split between the stable and the new revision's pods (the canary, or the blue-green preview). Example: {router: gatewayAPI, gatewayAPI: {httpRoute: orders}}
+   */
+  traffic?: TrafficSettings;
+}
+/**
+ * Judge a release on Prometheus metrics: a Canary at every step; a BlueGreen preview before the switch and again on live traffic after it. A step advances only after a check that passed since it began; failureLimit failed checks roll back (a critical metric at once); missing data never promotes. Example: {interval: 1m, metrics: [{name: success-rate, template: request-success-rate, thresholdRange: {min: 99}}]}
  */
 export interface AnalysisSettings {
   /**
@@ -622,25 +648,13 @@ export interface MicroserviceStatus {
    */
   failedRevision?: string;
   /**
-   * The index of the canary step being run, counting from 0; equal to the number of steps while promoting.
+   * The index of the canary step being run, counting from 0; equal to the number of steps while promoting. A view of release.step.
    */
   currentStep?: number;
   /**
    * The number of steps of the current release.
    */
   stepCount?: number;
-  /**
-   * When the current step started; pause durations count from it.
-   */
-  stepStartTime?: string;
-  /**
-   * When the release began waiting for canary pods to be ready; progressDeadlineSeconds counts from it.
-   */
-  podsWaitStartTime?: string;
-  /**
-   * When release.paused started holding the release. Time held does not count towards a pause duration or the progress deadline.
-   */
-  holdStartTime?: string;
   /**
    * The canary weight the current step asks for, in percent.
    */
@@ -657,6 +671,7 @@ export interface MicroserviceStatus {
    * The number of canary pods that are ready.
    */
   canaryReadyReplicas?: number;
+  release?: ReleaseState;
   analysis?: AnalysisStatus;
   /**
    * The number of pods of the Microservice, of every revision. Read by the scale subresource.
@@ -712,6 +727,55 @@ export interface Condition {
    * A human-readable message about the transition. May be empty.
    */
   message: string;
+}
+/**
+ * The state of the release in progress (or of the last rollback), kept here so a restarted operator continues where it stopped. Written by msop only; the fields above (canaryRevision, currentStep, desiredWeight, failedRevision) are views of it for people and printer columns.
+ */
+export interface ReleaseState {
+  /**
+   * The strategy the release in progress runs with.
+   */
+  strategy?: 'Canary' | 'BlueGreen';
+  /**
+   * The revision being released.
+   */
+  revision?: string;
+  /**
+   * A revision that was rolled back; it is not released again on its own.
+   */
+  failedRevision?: string;
+  /**
+   * Canary only. The index of the step being run, counting from 0.
+   */
+  step?: number;
+  /**
+   * When the current step (or BlueGreen stage) started; pause durations count from it.
+   */
+  stepStartTime?: string;
+  /**
+   * When the release began waiting for the new revision's pods to be ready; progressDeadlineSeconds counts from it.
+   */
+  podsWaitStartTime?: string;
+  /**
+   * When release.paused started holding the release. Time held does not count towards a pause, autoPromotionSeconds or the progress deadline.
+   */
+  holdStartTime?: string;
+  /**
+   * Canary only. The weight the current step asks for, in percent.
+   */
+  desiredWeight?: number;
+  /**
+   * BlueGreen only. When every preview pod was first ready; autoPromotionSeconds counts from it.
+   */
+  previewReadyTime?: string;
+  /**
+   * BlueGreen only. When all traffic moved to the preview; scaleDownDelaySeconds counts from it.
+   */
+  switchTime?: string;
+  /**
+   * BlueGreen only. When the release was aborted or rolled back; the preview is removed abortScaleDownDelaySeconds later.
+   */
+  rollbackTime?: string;
 }
 /**
  * The last analysis check of the current (or last) release.

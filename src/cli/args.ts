@@ -19,11 +19,13 @@ export interface CommandArgs {
   kubeconfig?: string;
   /** status --watch. */
   watch: boolean;
+  /** promote --full: skip every step left (msop.dev/action: promote-full). */
+  full?: boolean;
 }
 
 export type ParsedArgs = CommandArgs | { kind: 'help' } | { kind: 'error'; message: string };
 
-export const USAGE = `kubectl msop: drive msop canary releases
+export const USAGE = `kubectl msop: drive msop canary and blue-green releases
 
 Usage:
   kubectl msop <command> NAME [-n NAMESPACE] [--context CONTEXT]
@@ -31,7 +33,9 @@ Usage:
 Commands:
   status NAME [-w|--watch]  Show the phase, revisions, steps, weights, replicas and conditions;
                             --watch redraws on every change until Ctrl-C
-  promote NAME              Skip the remaining steps and promote the canary (msop.dev/action: promote)
+  promote NAME [--full]     Continue past the current pause (msop.dev/action: promote); a BlueGreen preview
+                            switches now. --full skips every step left and promotes (promote-full); for
+                            BlueGreen it also skips the wait of scaleDownDelaySeconds after the switch
   abort NAME                Roll the canary back to the stable revision (msop.dev/action: abort)
   retry NAME                Release a rolled-back revision again (msop.dev/action: retry)
   skip-analysis NAME        Pass the current analysis without waiting (msop.dev/action: skip-analysis)
@@ -44,6 +48,7 @@ Flags:
       --context CONTEXT      The kubeconfig context to use (default: the current context)
       --kubeconfig PATH      The kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)
   -w, --watch                With status: redraw on every change
+      --full                 With promote: skip every step left
   -h, --help                 Show this text
 
 Examples:
@@ -65,6 +70,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const positional: string[] = [];
   const values: Partial<Record<'namespace' | 'context' | 'kubeconfig', string>> = {};
   let watch = false;
+  let full = false;
   let help = false;
 
   for (let i = 0; i < argv.length; i++) {
@@ -79,6 +85,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
     if (arg === '-w' || arg === '--watch') {
       watch = true;
+      continue;
+    }
+    if (arg === '--full') {
+      full = true;
       continue;
     }
     const eq = arg.indexOf('=');
@@ -109,5 +119,6 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (name === undefined || name === '') return { kind: 'error', message: `${command} needs the Microservice's NAME` };
   if (extra.length > 0) return { kind: 'error', message: `unexpected argument "${extra[0]}"` };
   if (watch && command !== 'status') return { kind: 'error', message: `--watch works only with status` };
-  return { kind: 'command', command, name, ...values, watch };
+  if (full && command !== 'promote') return { kind: 'error', message: `--full works only with promote` };
+  return { kind: 'command', command, name, ...values, watch, ...(full ? { full } : {}) };
 }

@@ -2,13 +2,13 @@
 // (status-view.ts) are pure; this file does the I/O. bin/kubectl-msop calls main().
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { ANNOTATION_ACTION, API_VERSION, KIND } from '../api/constants';
+import { ANNOTATION_ACTION, API_VERSION, KIND, type ReleaseAction } from '../api/constants';
 import type { Microservice } from '../api/types';
 import type { WatchEvent } from '../kube/client';
 import { KubeClient } from '../kube/client';
 import { ApiError, errorMessage, isGone, isNotFound } from '../kube/errors';
 import { resourcePath, resourceType } from '../kube/resources';
-import { type ActionCommand, type CommandArgs, parseArgs, USAGE } from './args';
+import { type CommandArgs, parseArgs, USAGE } from './args';
 import { renderStatus } from './status-view';
 
 /** The few calls the plugin makes, so tests can run it without a cluster. */
@@ -76,7 +76,11 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       case 'status':
         return parsed.watch ? await watchStatus(target, deps) : await showStatus(target, deps);
       default:
-        await requestAction(target, parsed.command, deps);
+        await requestAction(
+          target,
+          parsed.command === 'promote' && parsed.full ? 'promote-full' : parsed.command,
+          deps,
+        );
         return 0;
     }
   } catch (err) {
@@ -91,7 +95,7 @@ interface Target {
   name: string;
 }
 
-async function requestAction(target: Target, action: ActionCommand, deps: CliDeps): Promise<void> {
+async function requestAction(target: Target, action: ReleaseAction, deps: CliDeps): Promise<void> {
   const patch = { metadata: { annotations: { [ANNOTATION_ACTION]: action } } };
   const ms = await withNotFound(target, target.api.mergePatch(target.namespace, target.name, patch));
   deps.stdout.write(`microservice/${target.name}: ${action} requested\n`);
@@ -100,18 +104,18 @@ async function requestAction(target: Target, action: ActionCommand, deps: CliDep
 }
 
 /** Says when an action has nothing to act on, as far as the status shows: msop then removes it without effect. */
-function actionNote(ms: Microservice, action: ActionCommand): string | undefined {
+function actionNote(ms: Microservice, action: ReleaseAction): string | undefined {
   const status = ms.status ?? {};
   const strategy = ms.spec.release?.strategy ?? 'Rolling';
-  if (strategy !== 'Canary')
-    return `${ms.metadata.name} uses the ${strategy} strategy; ${action} acts on Canary releases`;
+  if (strategy === 'Rolling')
+    return `${ms.metadata.name} uses the ${strategy} strategy; ${action} acts on Canary and BlueGreen releases`;
   if (action === 'retry') {
     return status.failedRevision
       ? undefined
       : `${ms.metadata.name} shows no rolled-back revision (status.failedRevision is empty); retry acts on one`;
   }
   return status.canaryRevision === undefined
-    ? `${ms.metadata.name} shows no canary release in progress (status.canaryRevision is empty); ${action} acts on one`
+    ? `${ms.metadata.name} shows no release in progress (status.canaryRevision is empty); ${action} acts on one`
     : undefined;
 }
 

@@ -132,7 +132,8 @@ function stepLines(microservice: Microservice, now: Date, paint: Paint): string[
       : current < steps.length
         ? `Steps (step ${current + 1} of ${steps.length})`
         : `Steps (all ${steps.length} done, promoting)`;
-  const elapsedMs = status.stepStartTime ? now.getTime() - Date.parse(status.stepStartTime) : undefined;
+  const started = status.release?.stepStartTime;
+  const elapsedMs = started ? now.getTime() - Date.parse(started) : undefined;
   const rows = [...steps.map((step) => describeStep(step)), 'promote'];
   const width = Math.max(...rows.map((r) => r.length));
   const lines = [header];

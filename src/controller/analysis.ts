@@ -18,6 +18,7 @@ import {
 } from '../analysis';
 import type { AnalysisStatus } from '../api/types';
 import type { KubeClient } from '../kube/client';
+import { isBlueGreen, routerOf } from '../render/defaults';
 import { isNotFound, TerminalError } from '../kube/errors';
 import type { Logger } from '../observability/logger';
 import type { AnalysisGate, ReleaseAction, ReleaseEvent } from '../rollout/release';
@@ -28,8 +29,12 @@ export interface AnalysisContext {
   /** The release of canaryRevision is under way (status names it). */
   releasing: boolean;
   canaryReadyReplicas: number;
-  /** All steps are done: promotion waits for confirm-promotion. */
+  /** All steps are done (or the preview is ready): promotion waits for confirm-promotion. */
   promoting: boolean;
+  /** The track of the new revision's pods: canary, or preview. Default canary. */
+  canaryTrack?: string;
+  /** An analysis that started before this time is over: a new one starts (BlueGreen, after the switch). */
+  restartAfter?: string;
   weight: number;
   action?: ReleaseAction;
   now: Date;
@@ -57,9 +62,10 @@ export class AnalysisRunner {
   settings(microservice: Microservice): ResolvedAnalysis | undefined {
     const spec = microservice.spec.release?.analysis;
     if (!spec) return undefined;
-    // A Fresh baseline needs its own share of traffic, which only the replicas router gives it for now.
-    const weighted = (microservice.spec.release?.canary?.traffic?.router ?? 'replicas') !== 'replicas';
-    const withBaseline = weighted && !spec.baseline?.mode ? { ...spec, baseline: { mode: 'Stable' as const } } : spec;
+    // A Fresh baseline needs its own share of traffic, which only a Canary under the replicas router gives it.
+    const stableByDefault = routerOf(microservice.spec) !== 'replicas' || isBlueGreen(microservice.spec);
+    const withBaseline =
+      stableByDefault && !spec.baseline?.mode ? { ...spec, baseline: { mode: 'Stable' as const } } : spec;
     try {
       return resolveAnalysis(withBaseline, this.defaultPrometheusAddress);
     } catch (err) {
@@ -75,10 +81,20 @@ export class AnalysisRunner {
   ): Promise<AnalysisOutcome> {
     const previous = microservice.status?.analysis;
     if (!ctx.releasing) return { status: previous, events: [], verdicts: [] };
-    const sameRelease = microservice.status?.canaryRevision === ctx.canaryRevision && previous?.startTime !== undefined;
-    const status: AnalysisStatus = sameRelease
-      ? { ...previous, webhooks: [...(previous?.webhooks ?? [])] }
-      : { startTime: ctx.now.toISOString(), failures: 0, inconclusive: 0, webhooks: [] };
+    const sameRevision =
+      microservice.status?.canaryRevision === ctx.canaryRevision && previous?.startTime !== undefined;
+    const restarted =
+      sameRevision && ctx.restartAfter !== undefined && Date.parse(previous.startTime!) < Date.parse(ctx.restartAfter);
+    // After a BlueGreen switch the analysis starts again on live traffic; the gates it passed stay passed.
+    const status: AnalysisStatus =
+      sameRevision && !restarted
+        ? { ...previous, webhooks: [...(previous?.webhooks ?? [])] }
+        : {
+            startTime: ctx.now.toISOString(),
+            failures: 0,
+            inconclusive: 0,
+            webhooks: restarted ? [...(previous?.webhooks ?? [])] : [],
+          };
     const events: ReleaseEvent[] = [];
     const hooks = (microservice.spec.release?.analysis?.webhooks ?? []) as Webhook[];
     const passed = new Set(status.webhooks);
@@ -120,6 +136,7 @@ export class AnalysisRunner {
               name: microservice.metadata.name!,
               canaryRevision: ctx.canaryRevision,
               baselineRevision: ctx.stableRevision ?? '',
+              canaryTrack: ctx.canaryTrack,
               windowStart: new Date(status.startTime!),
               now: ctx.now,
             })

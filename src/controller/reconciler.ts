@@ -1,8 +1,9 @@
 // reconcile(key): read the Microservice and what it owns, converge the
 // children, and write status once at the end, whatever happened (Flux's
 // finalizeStatus). Errors are rethrown for a rate-limited retry.
-import type { KubernetesObject, V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1EndpointSlice, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import {
+  ACTIONS,
   ANNOTATION_ACTION,
   API_VERSION,
   FIELD_MANAGER,
@@ -11,9 +12,11 @@ import {
   LABEL_MICROSERVICE,
   LABEL_REVISION,
   LABEL_TRACK,
+  type ReleaseAction,
   STATUS_FIELD_MANAGER,
   TRACK_BASELINE,
   TRACK_CANARY,
+  TRACK_PREVIEW,
 } from '../api/constants';
 import type { Microservice, MicroserviceStatus } from '../api/types';
 import type { KubeClient } from '../kube/client';
@@ -22,29 +25,38 @@ import type { EventRecorder } from '../kube/events';
 import type { Logger } from '../observability/logger';
 import {
   type ConfigReference,
+  isBlueGreen,
   isCanary,
   isControlledBy,
+  isProgressive,
+  newTrackOf,
   notOwnedMessage,
   ownedKinds,
   referencedConfig,
   type RenderDefaults,
   type RenderedChildren,
-  renderBaselineReplicaSet,
-  renderCanaryReplicaSet,
   renderChildren,
+  renderTrackReplicaSet,
   routerOf,
   stableStringify,
   type TrackedContent,
 } from '../render';
 import { desiredReplicas } from '../render/defaults';
-import { planRelease, type ReleaseAction, type ReleaseSettings } from '../rollout/release';
+import { renderApexService } from '../render/services';
+import { type Action, type LiveState, releaseActions, routedWeight, sortActions } from '../rollout/actions';
+import {
+  planRelease,
+  type ReleaseObservation,
+  type ReleaseSettings,
+  releaseStateOf,
+  type Strategy,
+} from '../rollout/release';
 import { releaseSteps, StepsError } from '../rollout/steps';
-import { weightedRouter } from '../traffic';
-import { isGeneratedRoute, renderHTTPRoute } from '../traffic/gateway-api';
+import { type TrafficRouter, weightedRouter } from '../traffic';
 import type { KindCache } from './caches';
 import { AnalysisRunner } from './analysis';
 import { needsApply, withAppliedHash } from './drift';
-import { deploymentComplete, deriveStatus, type Observation, releaseStateOf, statusEvents } from './status';
+import { deploymentComplete, deriveStatus, type Observation, statusEvents } from './status';
 
 export interface ReconcileResult {
   requeueAfterMs?: number;
@@ -63,8 +75,6 @@ export interface ReconcilerDeps {
   metrics?: { recordAnalysisVerdict(metric: string, verdict: string): void };
   now?: () => Date;
 }
-
-const ACTIONS: readonly ReleaseAction[] = ['promote', 'abort', 'retry', 'skip-analysis'];
 
 interface SyncResult {
   observation: Observation;
@@ -104,15 +114,16 @@ export class Reconciler {
 
   private async sync(microservice: Microservice, action: ReleaseAction | undefined, log: Logger): Promise<SyncResult> {
     const tracked = await this.readTrackedConfig(microservice);
-    const rendered = renderChildren({ microservice, tracked, defaults: this.deps.defaults });
+    const newSets = this.newRevisionReplicaSets(microservice);
+    const progressive = isProgressive(microservice.spec) || newSets.length > 0;
+    // In a release the live Service keeps the revision it selects until the plan moves it (selectLive).
+    const liveRevision = progressive ? this.liveRevision(microservice) : undefined;
+    const rendered = renderChildren({ microservice, tracked, defaults: this.deps.defaults, liveRevision });
     for (const desired of rendered.objects) {
       if (desired.kind !== 'Deployment') await this.applyChild(microservice, desired, log);
     }
     await this.pruneChildren(microservice, rendered.objects, log);
-
-    const canaries = this.canaryReplicaSets(microservice);
-    if (isCanary(microservice.spec) || canaries.length > 0)
-      return this.syncCanary(microservice, rendered, canaries, action, log);
+    if (progressive) return this.syncRelease(microservice, rendered, action, log);
     return { observation: await this.syncRolling(microservice, rendered, log) };
   }
 
@@ -128,25 +139,25 @@ export class Reconciler {
     return this.observation(microservice, rendered.revision, deployment, { heldBack });
   }
 
-  /** Canary: the release state machine decides; this carries out its plan. */
-  private async syncCanary(
+  /**
+   * Canary and BlueGreen: observe (the cluster read once, one clock reading), plan (the strategy's pure
+   * planner), derive the actions (pure), and carry them out in the executor's fixed order.
+   */
+  private async syncRelease(
     microservice: Microservice,
     rendered: RenderedChildren,
-    canaries: V1ReplicaSet[],
     action: ReleaseAction | undefined,
     log: Logger,
   ): Promise<SyncResult> {
-    const { namespace = '', name = '' } = microservice.metadata;
+    const now = this.now();
+    const strategy = strategyOf(microservice);
+    const state = releaseStateOf(microservice.status);
     const analysis = this.analysis.settings(microservice);
     const settings = { ...this.releaseSettings(microservice), baseline: analysis?.baselineMode === 'Fresh' };
     const router = settings.router === 'replicas' ? undefined : weightedRouter(settings.router, this.deps.client);
-    const routerWeight = router ? await router.readWeight(microservice) : undefined;
-    let deployment = this.liveDeployment(microservice);
-    const current = canaries.find((rs) => rs.metadata?.labels?.[LABEL_REVISION] === rendered.revision);
-    const stableRevision = deployment?.spec?.template.metadata?.labels?.[LABEL_REVISION];
-    const baselines = this.trackReplicaSets(microservice, TRACK_BASELINE);
-    const baseline = baselines.find((rs) => rs.metadata?.labels?.[LABEL_REVISION] === stableRevision);
-    const status = microservice.status;
+    const observed = await this.observeRelease(microservice, rendered, router);
+    const { deployment, current } = observed;
+    const stableRevision = observed.release.stableRevision;
     const outcome = analysis
       ? await this.analysis.evaluate(microservice, analysis, {
           canaryRevision: rendered.revision,
@@ -155,90 +166,35 @@ export class Reconciler {
             stableRevision !== undefined &&
             stableRevision !== rendered.revision &&
             // A retry starts a new release, with a fresh analysis.
-            (status?.failedRevision !== rendered.revision || action === 'retry'),
+            (state.failedRevision !== rendered.revision || action === 'retry'),
           canaryReadyReplicas: current?.status?.readyReplicas ?? 0,
-          promoting: status?.canaryRevision === rendered.revision && (status.currentStep ?? 0) >= settings.steps.length,
-          weight: status?.canaryWeight ?? 0,
+          promoting:
+            state.revision === rendered.revision &&
+            (strategy === 'BlueGreen'
+              ? state.previewReadyTime !== undefined && state.switchTime === undefined
+              : (state.step ?? 0) >= settings.steps.length),
+          canaryTrack: newTrackOf(microservice.spec),
+          restartAfter: state.revision === rendered.revision ? state.switchTime : undefined,
+          weight: microservice.status?.canaryWeight ?? 0,
           action,
-          now: this.now(),
+          now,
         })
       : undefined;
 
     const plan = planRelease({
       settings,
-      strategy: isCanary(microservice.spec) ? 'Canary' : 'Rolling',
-      state: releaseStateOf(microservice.status),
+      strategy,
+      state,
       desiredRevision: rendered.revision,
       action,
       analysis: outcome?.gate,
-      now: this.now(),
-      observed: {
-        stableRevision: deployment?.spec?.template.metadata?.labels?.[LABEL_REVISION],
-        stableReplicas: deployment?.spec?.replicas ?? 0,
-        stablePods: deployment?.status?.replicas ?? 0,
-        stableReadyReplicas: deployment?.status?.readyReplicas ?? 0,
-        stableComplete: deployment !== undefined && deploymentComplete(deployment),
-        canary: current && { replicas: current.spec?.replicas ?? 0, readyReplicas: current.status?.readyReplicas ?? 0 },
-        baseline: baseline && {
-          replicas: baseline.spec?.replicas ?? 0,
-          readyReplicas: baseline.status?.readyReplicas ?? 0,
-        },
-        staleCanaries: canaries.length - (current ? 1 : 0),
-        routerWeight,
-      },
+      now,
+      observed: observed.release,
     });
-
-    if (plan.deploymentTemplate === 'desired' || !deployment) {
-      const desired = this.deploymentOf(rendered);
-      if (plan.stableReplicas !== undefined) desired.spec!.replicas = plan.stableReplicas;
-      deployment = ((await this.applyChild(microservice, desired, log)) as V1Deployment | undefined) ?? deployment;
-    } else if (plan.stableReplicas !== undefined && deployment.spec?.replicas !== plan.stableReplicas) {
-      await this.deps.client.scale('apps/v1', 'Deployment', namespace, name, plan.stableReplicas);
-      log.info({ replicas: plan.stableReplicas }, 'Scaled Deployment');
-    }
-    if (plan.canaryReplicas !== undefined) {
-      await this.applyChild(
-        microservice,
-        renderCanaryReplicaSet(microservice, rendered.template, rendered.revision, plan.canaryReplicas),
-        log,
-      );
-    }
-    if (plan.baselineReplicas !== undefined && deployment && stableRevision) {
-      const template = structuredClone(deployment.spec!.template);
-      await this.applyChild(
-        microservice,
-        renderBaselineReplicaSet(microservice, template, stableRevision, plan.baselineReplicas),
-        log,
-      );
-    }
-    for (const rs of baselines) {
-      if (plan.baselineReplicas !== undefined && rs === baseline) continue;
-      await this.deps.client.delete('apps/v1', 'ReplicaSet', namespace, rs.metadata!.name!, rs.metadata!.uid!);
-      log.info({ replicaSet: rs.metadata?.name }, 'Deleted baseline ReplicaSet');
-    }
-    // The state machine only raises the weight once canary pods are ready; refuse anything else here too.
-    const refused =
-      plan.routerWeight !== undefined && plan.routerWeight > 0 && (current?.status?.readyReplicas ?? 0) === 0;
-    if (refused) log.warn({ weight: plan.routerWeight }, 'Refused to route traffic to a canary with no ready pods');
-    if (router && isGeneratedRoute(microservice)) {
-      // msop owns the whole generated HTTPRoute: applied on every reconcile, so spec changes and drift are put right.
-      const weight = refused ? (routerWeight ?? 0) : (plan.routerWeight ?? routerWeight ?? 0);
-      await this.applyChild(microservice, renderHTTPRoute(microservice, weight), log);
-    } else if (router && plan.routerWeight !== undefined && plan.routerWeight !== routerWeight && !refused) {
-      await router.setWeight(microservice, plan.routerWeight);
-      log.info({ router: settings.router, weight: plan.routerWeight }, 'Set canary weight');
-    }
-    if (plan.deleteCanaries) {
-      for (const rs of canaries) {
-        if (plan.canaryReplicas !== undefined && rs === current) continue;
-        await this.deps.client.delete('apps/v1', 'ReplicaSet', namespace, rs.metadata!.name!, rs.metadata!.uid!);
-        log.info({ replicaSet: rs.metadata?.name }, 'Deleted canary ReplicaSet');
-      }
-    }
-    for (const event of [...(outcome?.events ?? []), ...plan.events]) {
-      log.info({ reason: event.reason }, event.message);
-      await this.deps.events.record(microservice, event.type, event.reason, event.message);
-    }
+    const live = observed.live;
+    const actions = releaseActions(plan, live);
+    for (const event of outcome?.events ?? []) actions.unshift({ kind: 'event', event });
+    const written = await this.execute(microservice, rendered, sortActions(actions), { live, router, deployment, log });
     for (const { metric, verdict } of outcome?.verdicts ?? [])
       this.deps.metrics?.recordAnalysisVerdict(metric, verdict);
     if (analysis) {
@@ -248,26 +204,184 @@ export class Reconciler {
         releasing: true,
         canaryReadyReplicas: 0,
         promoting: false,
+        canaryTrack: newTrackOf(microservice.spec),
         weight: plan.canaryWeight,
-        now: this.now(),
+        now,
       };
-      if (plan.events.some((e) => e.reason === 'Promoted'))
-        await this.analysis.notify(microservice, 'post-rollout', ctx);
-      if (plan.events.some((e) => e.reason === 'RolledBack')) await this.analysis.notify(microservice, 'rollback', ctx);
+      for (const a of actions) if (a.kind === 'notify') await this.analysis.notify(microservice, a.hook, ctx);
     }
-    const observation = this.observation(microservice, rendered.revision, deployment, {
+    const newSet = current && {
+      replicas: current.spec?.replicas ?? 0,
+      readyReplicas: current.status?.readyReplicas ?? 0,
+    };
+    const observation = this.observation(microservice, rendered.revision, written ?? deployment, {
       release: {
         plan,
         analysis: outcome?.status,
-        stepCount: settings.steps.length,
-        canary: current && { replicas: current.spec?.replicas ?? 0, readyReplicas: current.status?.readyReplicas ?? 0 },
+        stepCount: strategy === 'Canary' ? settings.steps.length : undefined,
+        canary: newSet,
       },
     });
-    const inRelease = plan.state.canaryRevision !== undefined;
+    const inRelease = plan.state.revision !== undefined;
     const requeues = [plan.requeueAfterMs, inRelease ? outcome?.requeueAfterMs : undefined].filter(
       (ms): ms is number => ms !== undefined,
     );
     return { observation, requeueAfterMs: requeues.length > 0 ? Math.min(...requeues) : undefined };
+  }
+
+  /** Everything the planner and the action list read, from the caches and the router, once per reconcile. */
+  private async observeRelease(
+    microservice: Microservice,
+    rendered: RenderedChildren,
+    router: TrafficRouter | undefined,
+  ) {
+    const deployment = this.liveDeployment(microservice);
+    const stableRevision = deployment?.spec?.template.metadata?.labels?.[LABEL_REVISION];
+    const newTrack = newTrackOf(microservice.spec) as 'canary' | 'preview';
+    const sets = [...this.newRevisionReplicaSets(microservice), ...this.trackReplicaSets(microservice, TRACK_BASELINE)];
+    const live = (rs: V1ReplicaSet) => ({
+      name: rs.metadata!.name!,
+      uid: rs.metadata!.uid!,
+      track: rs.metadata?.labels?.[LABEL_TRACK] ?? '',
+      revision: rs.metadata?.labels?.[LABEL_REVISION] ?? '',
+      replicas: rs.spec?.replicas ?? 0,
+    });
+    const find = (track: string, revision?: string) =>
+      sets.find(
+        (rs) => rs.metadata?.labels?.[LABEL_TRACK] === track && rs.metadata?.labels?.[LABEL_REVISION] === revision,
+      );
+    const current = find(newTrack, rendered.revision);
+    const baseline = find(TRACK_BASELINE, stableRevision);
+    const routerWeight = router ? await router.readWeight(microservice) : undefined;
+    const liveRevision = this.liveRevision(microservice);
+    const counts = (rs: V1ReplicaSet | undefined) =>
+      rs && { replicas: rs.spec?.replicas ?? 0, readyReplicas: rs.status?.readyReplicas ?? 0 };
+    const release: ReleaseObservation = {
+      stableRevision,
+      stableReplicas: deployment?.spec?.replicas ?? 0,
+      stablePods: deployment?.status?.replicas ?? 0,
+      stableReadyReplicas: deployment?.status?.readyReplicas ?? 0,
+      stableComplete: deployment !== undefined && deploymentComplete(deployment),
+      canary: counts(current),
+      baseline: counts(baseline),
+      staleCanaries: sets.filter((rs) => rs !== current && rs.metadata?.labels?.[LABEL_TRACK] !== TRACK_BASELINE)
+        .length,
+      routerWeight,
+      liveRevision,
+      previewEndpointsReady:
+        newTrack === TRACK_PREVIEW && current
+          ? await this.readyEndpoints(microservice, `${microservice.metadata.name}-${TRACK_PREVIEW}`)
+          : undefined,
+    };
+    const liveState: LiveState = {
+      desiredRevision: rendered.revision,
+      newTrack,
+      stableRevision,
+      deploymentExists: deployment !== undefined,
+      stableReplicas: deployment?.spec?.replicas,
+      replicaSets: sets.map(live),
+      weighted: router !== undefined,
+      routerWeight,
+      liveRevision,
+      newReadyReplicas: current?.status?.readyReplicas ?? 0,
+    };
+    return { deployment, current, release, live: liveState };
+  }
+
+  /** The executor: carries out the actions in order, through the one apply path. Returns the Deployment written. */
+  private async execute(
+    microservice: Microservice,
+    rendered: RenderedChildren,
+    actions: Action[],
+    ctx: { live: LiveState; router?: TrafficRouter; deployment?: V1Deployment; log: Logger },
+  ): Promise<V1Deployment | undefined> {
+    const { namespace = '', name = '' } = microservice.metadata;
+    const { live, router, log } = ctx;
+    let written: V1Deployment | undefined;
+    let routed = false;
+    const route = async () => {
+      // The router's own objects (a generated HTTPRoute, a canary Ingress) are applied on every reconcile.
+      if (!router || routed) return;
+      routed = true;
+      for (const object of await router.reconcile(microservice, routedWeight(actions, live)))
+        await this.applyChild(microservice, object, log);
+    };
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'applyReplicaSet': {
+          const template =
+            a.track === TRACK_BASELINE ? structuredClone(ctx.deployment!.spec!.template) : rendered.template;
+          await this.applyChild(
+            microservice,
+            renderTrackReplicaSet(microservice, template, a.track, a.revision, a.replicas),
+            log,
+          );
+          break;
+        }
+        case 'applyDeployment': {
+          const desired = this.deploymentOf(rendered);
+          if (a.replicas !== undefined) desired.spec!.replicas = a.replicas;
+          written = (await this.applyChild(microservice, desired, log)) as V1Deployment | undefined;
+          break;
+        }
+        case 'scaleDeployment':
+          await this.deps.client.scale('apps/v1', 'Deployment', namespace, name, a.replicas);
+          log.info({ replicas: a.replicas }, 'Scaled Deployment');
+          break;
+        case 'selectLive':
+          await this.applyChild(microservice, renderApexService(microservice, a.revision), log);
+          log.info({ revision: a.revision ?? 'stable' }, 'Moved the live Service');
+          break;
+        case 'refuseRoute':
+          log.warn({ weight: a.weight }, 'Refused to route traffic to a new revision with no ready pods');
+          break;
+        case 'route':
+          await route();
+          await router!.setWeight(microservice, a.weight);
+          log.info({ router: routerOf(microservice.spec), weight: a.weight }, 'Set canary weight');
+          break;
+        case 'deleteReplicaSet':
+          await route();
+          await this.deps.client.delete('apps/v1', 'ReplicaSet', namespace, a.name, a.uid);
+          log.info({ replicaSet: a.name }, `Deleted ${a.track} ReplicaSet`);
+          break;
+        case 'event':
+          await route();
+          log.info({ reason: a.event.reason }, a.event.message);
+          await this.deps.events.record(microservice, a.event.type, a.event.reason, a.event.message);
+          break;
+        case 'notify':
+          break;
+      }
+    }
+    await route();
+    return written;
+  }
+
+  /** Ready endpoints of a Service, counted over its EndpointSlices: what kube-proxy will route to. */
+  private async readyEndpoints(microservice: Microservice, service: string): Promise<number> {
+    const slices = await this.deps.client.list<V1EndpointSlice>(
+      'discovery.k8s.io/v1',
+      'EndpointSlice',
+      microservice.metadata.namespace,
+      {
+        labelSelector: `kubernetes.io/service-name=${service}`,
+      },
+    );
+    const ready = new Set<string>();
+    for (const slice of slices.items)
+      for (const endpoint of slice.endpoints ?? [])
+        if (endpoint.conditions?.ready !== false) for (const address of endpoint.addresses) ready.add(address);
+    return ready.size;
+  }
+
+  /** The revision the live Service `<name>` selects, when it selects one (BlueGreen, switched). */
+  private liveRevision(microservice: Microservice): string | undefined {
+    const apex = this.deps.owned.Service?.get(
+      microservice.metadata.namespace ?? '',
+      microservice.metadata.name ?? '',
+    ) as V1Service | undefined;
+    return apex?.spec?.selector?.[LABEL_REVISION];
   }
 
   private releaseSettings(microservice: Microservice): ReleaseSettings {
@@ -279,6 +393,7 @@ export class Reconciler {
       if (err instanceof StepsError) throw new TerminalError('InvalidSteps', err.message);
       throw err;
     }
+    const blueGreen = release?.blueGreen;
     return {
       steps,
       router: routerOf(microservice.spec),
@@ -286,6 +401,15 @@ export class Reconciler {
       autoscaled: microservice.spec.autoscaling !== undefined,
       paused: release?.paused === true,
       progressDeadlineMs: (release?.progressDeadlineSeconds ?? 600) * 1_000,
+      blueGreen: isBlueGreen(microservice.spec)
+        ? {
+            autoPromotionMs:
+              blueGreen?.autoPromotionSeconds === undefined ? undefined : blueGreen.autoPromotionSeconds * 1_000,
+            scaleDownDelayMs: (blueGreen?.scaleDownDelaySeconds ?? 30) * 1_000,
+            abortScaleDownDelayMs: (blueGreen?.abortScaleDownDelaySeconds ?? 30) * 1_000,
+            previewReplicas: blueGreen?.previewReplicas,
+          }
+        : undefined,
     };
   }
 
@@ -359,8 +483,12 @@ export class Reconciler {
     }
   }
 
-  private canaryReplicaSets(microservice: Microservice): V1ReplicaSet[] {
-    return this.trackReplicaSets(microservice, TRACK_CANARY);
+  /** The ReplicaSets of new revisions, canary or preview, whatever the strategy now: a change of strategy drains them. */
+  private newRevisionReplicaSets(microservice: Microservice): V1ReplicaSet[] {
+    return [
+      ...this.trackReplicaSets(microservice, TRACK_CANARY),
+      ...this.trackReplicaSets(microservice, TRACK_PREVIEW),
+    ];
   }
 
   /** The ReplicaSets msop made for a track (canary, baseline) of this Microservice. */
@@ -486,7 +614,7 @@ export class Reconciler {
         microservice,
         'Warning',
         'UnknownAction',
-        `Ignored msop.dev/action "${requested}": use promote, abort, retry or skip-analysis`,
+        `Ignored msop.dev/action "${requested}": use ${ACTIONS.join(', ')}`,
       );
     }
     // Remove exactly the action handled: if someone set a new one meanwhile, the test fails and the next reconcile takes it.
@@ -502,6 +630,12 @@ export class Reconciler {
   private now(): Date {
     return this.deps.now?.() ?? new Date();
   }
+}
+
+/** The release strategy; Rolling for a spec that asks for none. */
+function strategyOf(microservice: Microservice): Strategy {
+  if (isBlueGreen(microservice.spec)) return 'BlueGreen';
+  return isCanary(microservice.spec) ? 'Canary' : 'Rolling';
 }
 
 /** Replicas the Microservice wants now: the HPA's current choice under autoscaling. */

@@ -2,7 +2,8 @@
 // reconciler passes the clock in, and an unchanged observation gives an equal
 // status, so no write follows.
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { ReleasePlan, ReleaseState } from '../rollout/release';
+import type { ReleasePlan } from '../rollout/release';
+import { dropUndefined } from '../rollout/state';
 import {
   CONDITION_ANALYSIS_HEALTHY,
   CONDITION_READY,
@@ -34,14 +35,15 @@ export interface Observation {
   selector: string;
   failure?: ReconcileFailure;
   /** Set for Canary releases (and while a canary is drained after switching to Rolling). */
-  release?: ReleaseObservation;
+  release?: ReleaseOutcome;
 }
 
-export interface ReleaseObservation {
+export interface ReleaseOutcome {
   plan: ReleasePlan;
   /** The analysis of the release, when it has one. */
   analysis?: AnalysisStatus;
-  stepCount: number;
+  /** Canary only: the number of steps. */
+  stepCount?: number;
   canary?: { replicas: number; readyReplicas: number };
 }
 
@@ -55,19 +57,6 @@ export function deploymentComplete(deployment: V1Deployment): boolean {
     (status.availableReplicas ?? 0) === desired &&
     (status.replicas ?? 0) === desired
   );
-}
-
-/** The release state kept in status between reconciles. */
-export function releaseStateOf(status: MicroserviceStatus | undefined): ReleaseState {
-  return {
-    canaryRevision: status?.canaryRevision,
-    failedRevision: status?.failedRevision,
-    currentStep: status?.currentStep,
-    stepStartTime: status?.stepStartTime,
-    holdStartTime: status?.holdStartTime,
-    podsWaitStartTime: status?.podsWaitStartTime,
-    desiredWeight: status?.desiredWeight,
-  };
 }
 
 interface Rollout {
@@ -239,34 +228,39 @@ function analysisField(previous: MicroserviceStatus | undefined, obs: Observatio
   return analysis ? { analysis } : {};
 }
 
+/** Status fields that only a release writes; after a failed reconcile they are kept as they were. */
 const RELEASE_FIELDS = [
+  'release',
   'canaryRevision',
   'failedRevision',
   'currentStep',
   'stepCount',
-  'stepStartTime',
-  'holdStartTime',
-  'podsWaitStartTime',
   'desiredWeight',
   'canaryWeight',
   'canaryReplicas',
   'canaryReadyReplicas',
 ] as const satisfies readonly (keyof MicroserviceStatus)[];
 
-/** Release state from the plan; after a failed reconcile, the previous state is kept so nothing is lost. */
+/**
+ * The persisted release state (status.release) from the plan, and the views of it that people and printer
+ * columns read; after a failed reconcile, the previous fields are kept so nothing is lost.
+ */
 function releaseFields(previous: MicroserviceStatus | undefined, obs: Observation): Partial<MicroserviceStatus> {
-  const drop = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   if (obs.failure || !obs.release) {
     return Object.fromEntries(
       RELEASE_FIELDS.filter((key) => previous?.[key] !== undefined).map((key) => [key, previous![key]]),
     );
   }
-
   const { plan, stepCount, canary } = obs.release;
-  const inRelease = plan.state.canaryRevision !== undefined;
-  return drop({
-    ...plan.state,
+  const state = plan.state;
+  const inRelease = state.revision !== undefined;
+  return dropUndefined({
+    release: Object.keys(state).length > 0 ? dropUndefined({ ...state }) : undefined,
+    canaryRevision: state.revision,
+    failedRevision: state.failedRevision,
+    currentStep: inRelease ? state.step : undefined,
     stepCount: inRelease ? stepCount : undefined,
+    desiredWeight: inRelease ? state.desiredWeight : undefined,
     canaryWeight: plan.canaryWeight,
     canaryReplicas: canary?.replicas,
     canaryReadyReplicas: canary?.readyReplicas,

@@ -1,7 +1,8 @@
 // The same defaults the CRD schema applies, so a spec that skipped admission defaulting
 // (a unit test, an older stored object) renders the same objects.
 import type { V1ResourceRequirements } from '@kubernetes/client-node';
-import type { MicroserviceSpec, ServicePort } from '../api/types';
+import { TRACK_CANARY, TRACK_PREVIEW } from '../api/constants';
+import type { MicroserviceSpec, ServicePort, TrafficSettings } from '../api/types';
 
 export const DEFAULT_PORTS: readonly ServicePort[] = [{ name: 'http', containerPort: 8080, servicePort: 80 }];
 export const DEFAULT_REPLICAS = 1;
@@ -33,7 +34,17 @@ export interface RenderDefaults {
 }
 
 export const isCanary = (spec: MicroserviceSpec): boolean => spec.release?.strategy === 'Canary';
+export const isBlueGreen = (spec: MicroserviceSpec): boolean => spec.release?.strategy === 'BlueGreen';
+/** A strategy that runs the new revision beside the stable one (Canary or BlueGreen), rather than Rolling. */
+export const isProgressive = (spec: MicroserviceSpec): boolean => isCanary(spec) || isBlueGreen(spec);
 
-/** The traffic router of a Canary release; replicas when none is set. */
+/** The traffic settings of the release strategy: release.canary.traffic, or release.blueGreen.traffic. */
+export const trafficOf = (spec: MicroserviceSpec): TrafficSettings | undefined =>
+  isBlueGreen(spec) ? spec.release?.blueGreen?.traffic : spec.release?.canary?.traffic;
+
+/** The traffic router of a release; replicas when none is set. */
 export const routerOf = (spec: MicroserviceSpec): 'replicas' | 'gatewayAPI' | 'istio' | 'nginx' =>
-  spec.release?.canary?.traffic?.router ?? 'replicas';
+  trafficOf(spec)?.router ?? 'replicas';
+
+/** The track of the new revision's ReplicaSet: canary, or preview under BlueGreen. */
+export const newTrackOf = (spec: MicroserviceSpec): string => (isBlueGreen(spec) ? TRACK_PREVIEW : TRACK_CANARY);

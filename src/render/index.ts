@@ -25,6 +25,8 @@ export interface RenderInput {
   /** Content of the referenced ConfigMaps and Secrets; anything else passed here is ignored. */
   tracked: TrackedContent;
   defaults: RenderDefaults;
+  /** BlueGreen under the replicas router, once switched: the revision the apex Service selects. */
+  liveRevision?: string;
 }
 
 export interface RenderedChildren {
@@ -36,7 +38,7 @@ export interface RenderedChildren {
   objects: KubernetesObject[];
 }
 
-export function renderChildren({ microservice, tracked, defaults }: RenderInput): RenderedChildren {
+export function renderChildren({ microservice, tracked, defaults, liveRevision }: RenderInput): RenderedChildren {
   const base = renderPodTemplate(microservice, defaults);
   const revision = revisionOf(base, onlyReferenced(tracked, referencedConfig(microservice.spec)));
   const template: V1PodTemplateSpec = {
@@ -48,7 +50,7 @@ export function renderChildren({ microservice, tracked, defaults }: RenderInput)
     revision,
     template,
     objects: [
-      ...renderServices(microservice),
+      ...renderServices(microservice, liveRevision),
       renderDeployment(microservice, structuredClone(template), revision),
       ...optional.filter((object) => object !== undefined),
     ],
@@ -57,7 +59,10 @@ export function renderChildren({ microservice, tracked, defaults }: RenderInput)
 export {
   baselineReplicaSetName,
   canaryReplicaSetName,
+  previewReplicaSetName,
   renderBaselineReplicaSet,
   renderCanaryReplicaSet,
+  renderPreviewReplicaSet,
+  renderTrackReplicaSet,
 } from './replicaset';
-export { isCanary, routerOf } from './defaults';
+export { isBlueGreen, isCanary, isProgressive, newTrackOf, routerOf, trafficOf } from './defaults';

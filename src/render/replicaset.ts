@@ -1,35 +1,68 @@
 import type { V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
-import { LABEL_REVISION, LABEL_TRACK, TRACK_BASELINE, TRACK_CANARY } from '../api/constants';
+import { LABEL_REVISION, LABEL_TRACK, TRACK_BASELINE, TRACK_CANARY, TRACK_PREVIEW } from '../api/constants';
 import type { Microservice } from '../api/types';
 import { trackSelector, withRevision } from './labels';
 import { childMetadata, identityOf } from './ownership';
 import { withTrack } from './pod-template';
 
-export const canaryReplicaSetName = (name: string, revision: string): string => `${name}-canary-${revision}`;
+/** `<name>-<track>-<revision>`: one ReplicaSet per track and revision. */
+export const trackReplicaSetName = (name: string, track: string, revision: string): string =>
+  `${name}-${track}-${revision}`;
+export const canaryReplicaSetName = (name: string, revision: string): string =>
+  trackReplicaSetName(name, TRACK_CANARY, revision);
+export const previewReplicaSetName = (name: string, revision: string): string =>
+  trackReplicaSetName(name, TRACK_PREVIEW, revision);
+export const baselineReplicaSetName = (name: string, revision: string): string =>
+  trackReplicaSetName(name, TRACK_BASELINE, revision);
 
 /**
- * The canary ReplicaSet `<name>-canary-<revision>`: the desired revision's pods, labelled track=canary.
- * Its selector holds the revision, so the canary of one revision never adopts the pods of another.
+ * The ReplicaSet of one track and revision, its pods labelled with both. Its selector holds the revision,
+ * so the ReplicaSet of one revision never adopts the pods of another.
  */
+export function renderTrackReplicaSet(
+  microservice: Microservice,
+  template: V1PodTemplateSpec,
+  track: string,
+  revision: string,
+  replicas: number,
+): V1ReplicaSet {
+  const { name } = identityOf(microservice);
+  const selector = withRevision(trackSelector(name, track), revision);
+  const pods = withTrack(template, track);
+  // The Deployment controller's own label must not follow the pods, or the Deployment would count them.
+  delete pods.metadata?.labels?.['pod-template-hash'];
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: childMetadata(microservice, trackReplicaSetName(name, track, revision), {
+      labels: { [LABEL_TRACK]: track, [LABEL_REVISION]: revision },
+    }),
+    spec: { replicas, selector: { matchLabels: selector }, template: pods },
+  };
+}
+
+/** The canary ReplicaSet `<name>-canary-<revision>`: the desired revision's pods, labelled track=canary. */
 export function renderCanaryReplicaSet(
   microservice: Microservice,
   template: V1PodTemplateSpec,
   revision: string,
   replicas: number,
 ): V1ReplicaSet {
-  const { name } = identityOf(microservice);
-  const selector = withRevision(trackSelector(name, TRACK_CANARY), revision);
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: childMetadata(microservice, canaryReplicaSetName(name, revision), {
-      labels: { [LABEL_TRACK]: TRACK_CANARY, [LABEL_REVISION]: revision },
-    }),
-    spec: { replicas, selector: { matchLabels: selector }, template: withTrack(template, TRACK_CANARY) },
-  };
+  return renderTrackReplicaSet(microservice, template, TRACK_CANARY, revision, replicas);
 }
 
-export const baselineReplicaSetName = (name: string, revision: string): string => `${name}-baseline-${revision}`;
+/**
+ * The BlueGreen preview ReplicaSet `<name>-preview-<revision>`: the desired revision's pods, labelled
+ * track=preview, selected by the Service `<name>-preview` and, once switched, by the live Service.
+ */
+export function renderPreviewReplicaSet(
+  microservice: Microservice,
+  template: V1PodTemplateSpec,
+  revision: string,
+  replicas: number,
+): V1ReplicaSet {
+  return renderTrackReplicaSet(microservice, template, TRACK_PREVIEW, revision, replicas);
+}
 
 /**
  * The baseline ReplicaSet `<name>-baseline-<revision>`: the stable revision's template (taken from the
@@ -42,17 +75,5 @@ export function renderBaselineReplicaSet(
   revision: string,
   replicas: number,
 ): V1ReplicaSet {
-  const { name } = identityOf(microservice);
-  const selector = withRevision(trackSelector(name, TRACK_BASELINE), revision);
-  const template = withTrack(stableTemplate, TRACK_BASELINE);
-  // The Deployment controller's own label must not follow the pods, or the Deployment would count them.
-  delete template.metadata?.labels?.['pod-template-hash'];
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: childMetadata(microservice, baselineReplicaSetName(name, revision), {
-      labels: { [LABEL_TRACK]: TRACK_BASELINE, [LABEL_REVISION]: revision },
-    }),
-    spec: { replicas, selector: { matchLabels: selector }, template },
-  };
+  return renderTrackReplicaSet(microservice, stableTemplate, TRACK_BASELINE, revision, replicas);
 }

@@ -1,16 +1,17 @@
 import type { V1Service, V1ServicePort } from '@kubernetes/client-node';
-import { TRACK_CANARY, TRACK_STABLE } from '../api/constants';
+import { TRACK_STABLE } from '../api/constants';
 import type { Microservice, MicroserviceSpec } from '../api/types';
-import { DEFAULT_PROTOCOL, isCanary, portsOf, routerOf } from './defaults';
-import { microserviceSelector, trackSelector } from './labels';
+import { DEFAULT_PROTOCOL, isCanary, isProgressive, newTrackOf, portsOf, routerOf } from './defaults';
+import { microserviceSelector, trackSelector, withRevision } from './labels';
 import { childMetadata, identityOf } from './ownership';
 
 /**
- * The apex Service `<name>`. Under the replicas router it selects every track, so the canary's share of
- * traffic is its share of ready pods. Under a weighted router it selects stable pods only, and the router
- * splits traffic between `<name>-stable` and `<name>-canary`.
+ * The apex Service `<name>`. Under a Canary with the replicas router it selects every track, so the canary's
+ * share of traffic is its share of ready pods. Under a weighted router it selects stable pods only, and the
+ * router splits traffic between `<name>-stable` and `<name>-canary` (or `<name>-preview`). Under a BlueGreen
+ * with the replicas router it selects the stable pods, or, once switched, every pod of `liveRevision`.
  */
-export function renderApexService(microservice: Microservice): V1Service {
+export function renderApexService(microservice: Microservice, liveRevision?: string): V1Service {
   const { name } = identityOf(microservice);
   const settings = microservice.spec.service ?? {};
   return {
@@ -19,10 +20,13 @@ export function renderApexService(microservice: Microservice): V1Service {
     metadata: childMetadata(microservice, name, { labels: settings.labels, annotations: settings.annotations }),
     spec: {
       type: settings.type ?? 'ClusterIP',
-      selector:
-        isCanary(microservice.spec) && routerOf(microservice.spec) !== 'replicas'
-          ? trackSelector(name, TRACK_STABLE)
-          : microserviceSelector(name),
+      selector: liveRevision
+        ? withRevision(microserviceSelector(name), liveRevision)
+        : isCanary(microservice.spec) && routerOf(microservice.spec) === 'replicas'
+          ? microserviceSelector(name)
+          : isProgressive(microservice.spec)
+            ? trackSelector(name, TRACK_STABLE)
+            : microserviceSelector(name),
       ports: servicePorts(microservice.spec),
     },
   };
@@ -39,10 +43,10 @@ export function renderTrackService(microservice: Microservice, track: string): V
   };
 }
 
-/** The apex and `-stable` Services, plus `-canary` for Canary releases. */
-export function renderServices(microservice: Microservice): V1Service[] {
-  const services = [renderApexService(microservice), renderTrackService(microservice, TRACK_STABLE)];
-  if (isCanary(microservice.spec)) services.push(renderTrackService(microservice, TRACK_CANARY));
+/** The apex and `-stable` Services, plus `-canary` for Canary releases or `-preview` for BlueGreen ones. */
+export function renderServices(microservice: Microservice, liveRevision?: string): V1Service[] {
+  const services = [renderApexService(microservice, liveRevision), renderTrackService(microservice, TRACK_STABLE)];
+  if (isProgressive(microservice.spec)) services.push(renderTrackService(microservice, newTrackOf(microservice.spec)));
   return services;
 }
 

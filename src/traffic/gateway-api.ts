@@ -2,12 +2,11 @@
 // route (only the weights and the canary backendRef are msop's), or a route
 // msop generates from parentRefs and owns whole.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { FIELD_MANAGER } from '../api/constants';
 import type { Microservice } from '../api/types';
 import type { KubeClient } from '../kube/client';
 import { isNotFound, TerminalError } from '../kube/errors';
 import { childMetadata, isControlledBy, notOwnedMessage } from '../render/ownership';
-import { primaryPort } from '../render/defaults';
+import { primaryPort, trafficOf } from '../render/defaults';
 import { type BackendList, type BackendShape, readCanaryPercent, type Targets, weightPatch } from './backend-weights';
 import { canaryServiceName, stableServiceName, type TrafficRouter } from './router';
 
@@ -44,13 +43,13 @@ export function backendLists(route: HTTPRoute): BackendList[] {
 
 /** True when msop generates the HTTPRoute `<name>` itself (gatewayAPI.parentRefs rather than a named route). */
 export function isGeneratedRoute(microservice: Microservice): boolean {
-  const traffic = microservice.spec.release?.canary?.traffic;
+  const traffic = trafficOf(microservice.spec);
   return traffic?.router === 'gatewayAPI' && traffic.gatewayAPI?.httpRoute === undefined;
 }
 
 /** The HTTPRoute `<name>` msop generates from gatewayAPI.parentRefs. */
 export function renderHTTPRoute(microservice: Microservice, weight: number): HTTPRoute {
-  const gateway = microservice.spec.release?.canary?.traffic?.gatewayAPI ?? {};
+  const gateway = trafficOf(microservice.spec)?.gatewayAPI ?? {};
   const port = primaryPort(microservice.spec);
   const servicePort = port.servicePort ?? port.containerPort;
   return {
@@ -75,6 +74,13 @@ export function renderHTTPRoute(microservice: Microservice, weight: number): HTT
 export class GatewayAPIRouter implements TrafficRouter {
   constructor(private readonly client: KubeClient) {}
 
+  /** A generated route is msop's whole: rendered for the weight, and put right on every reconcile. */
+  async reconcile(microservice: Microservice, weight: number): Promise<KubernetesObject[]> {
+    if (!isGeneratedRoute(microservice)) return [];
+    await this.route(microservice);
+    return [renderHTTPRoute(microservice, weight)];
+  }
+
   async readWeight(microservice: Microservice): Promise<number | undefined> {
     const route = await this.route(microservice);
     if (!route) return undefined;
@@ -90,21 +96,23 @@ export class GatewayAPIRouter implements TrafficRouter {
 
   async setWeight(microservice: Microservice, weight: number): Promise<void> {
     const { namespace = '' } = microservice.metadata;
-    const named = microservice.spec.release?.canary?.traffic?.gatewayAPI?.httpRoute;
-    if (!named) {
-      await this.route(microservice);
-      await this.client.apply(renderHTTPRoute(microservice, weight), FIELD_MANAGER);
-      return;
-    }
+    const named = trafficOf(microservice.spec)?.gatewayAPI?.httpRoute;
+    // A generated route took its weight in reconcile.
+    if (!named) return;
     const route = await this.route(microservice);
     const operations = weightPatch(backendLists(route!), backendRefShape, serviceTargets(microservice), weight);
     await this.client.jsonPatch(API_VERSION, 'HTTPRoute', namespace, named, operations);
   }
 
+  /** The weights went back to the stable Service with the last route write; nothing else was added. */
+  finalize(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** The route, or undefined for a generated one not created yet; a missing named route needs a person. */
   private async route(microservice: Microservice): Promise<HTTPRoute | undefined> {
     const { namespace = '', name = '', uid = '' } = microservice.metadata;
-    const named = microservice.spec.release?.canary?.traffic?.gatewayAPI?.httpRoute;
+    const named = trafficOf(microservice.spec)?.gatewayAPI?.httpRoute;
     try {
       const route = await this.client.get<HTTPRoute>(API_VERSION, 'HTTPRoute', namespace, named ?? name);
       if (!named && !isControlledBy(route, uid))

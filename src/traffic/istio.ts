@@ -4,6 +4,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Microservice } from '../api/types';
 import type { KubeClient } from '../kube/client';
+import { trafficOf } from '../render/defaults';
 import { isNotFound, TerminalError } from '../kube/errors';
 import { type BackendList, type BackendShape, readCanaryPercent, type Targets, weightPatch } from './backend-weights';
 import { canaryServiceName, stableServiceName, type TrafficRouter } from './router';
@@ -66,6 +67,15 @@ export class IstioRouter implements TrafficRouter {
     return percent;
   }
 
+  /** The user owns the VirtualService; msop owns only its weights and the canary destination. */
+  reconcile(): Promise<KubernetesObject[]> {
+    return Promise.resolve([]);
+  }
+
+  finalize(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async setWeight(microservice: Microservice, weight: number): Promise<void> {
     const virtualService = await this.virtualService(microservice);
     const operations = weightPatch(
@@ -85,7 +95,7 @@ export class IstioRouter implements TrafficRouter {
 
   private async virtualService(microservice: Microservice): Promise<VirtualService> {
     const { namespace = '' } = microservice.metadata;
-    const name = microservice.spec.release?.canary?.traffic?.istio?.virtualService ?? '';
+    const name = trafficOf(microservice.spec)?.istio?.virtualService ?? '';
     try {
       return await this.client.get<VirtualService>(API_VERSION, 'VirtualService', namespace, name);
     } catch (err) {

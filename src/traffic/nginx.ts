@@ -1,10 +1,10 @@
 // ingress-nginx: a canary Ingress `<ingress>-<name>-canary` beside the user's Ingress,
 // with the same hosts and paths sending to <name>-canary, weighted by the
 // canary annotations. msop owns it, and removes it when the weight is 0.
-import type { V1Ingress, V1IngressRule } from '@kubernetes/client-node';
-import { FIELD_MANAGER } from '../api/constants';
+import type { KubernetesObject, V1Ingress, V1IngressRule } from '@kubernetes/client-node';
 import type { Microservice } from '../api/types';
 import type { KubeClient } from '../kube/client';
+import { trafficOf } from '../render/defaults';
 import { isNotFound, TerminalError } from '../kube/errors';
 import { childMetadata, isControlledBy, notOwnedMessage } from '../render/ownership';
 import { canaryServiceName, stableServiceName, type TrafficRouter } from './router';
@@ -47,19 +47,10 @@ export function renderCanaryIngress(
 export class NginxRouter implements TrafficRouter {
   constructor(private readonly client: KubeClient) {}
 
-  async readWeight(microservice: Microservice): Promise<number | undefined> {
-    const canary = await this.canaryIngress(microservice);
-    return canary ? Number(canary.metadata?.annotations?.[WEIGHT_ANNOTATION] ?? 0) : 0;
-  }
-
-  async setWeight(microservice: Microservice, weight: number): Promise<void> {
+  /** The canary Ingress while the canary has a weight; at 0 there is none (setWeight removes it). */
+  async reconcile(microservice: Microservice, weight: number): Promise<KubernetesObject[]> {
+    if (weight === 0) return [];
     const { namespace = '' } = microservice.metadata;
-    if (weight === 0) {
-      const canary = await this.canaryIngress(microservice);
-      if (canary)
-        await this.client.delete(API_VERSION, 'Ingress', namespace, canary.metadata!.name!, canary.metadata!.uid!);
-      return;
-    }
     await this.canaryIngress(microservice);
     const ingress = await this.userIngress(microservice);
     const canary = renderCanaryIngress(microservice, ingress, weight);
@@ -69,11 +60,29 @@ export class NginxRouter implements TrafficRouter {
         `Ingress ${namespace}/${ingress.metadata?.name} has no path to the Service ${microservice.metadata.name} or ${stableServiceName(microservice)}; point it at one of them`,
       );
     }
-    await this.client.apply(canary, FIELD_MANAGER);
+    return [canary];
+  }
+
+  async readWeight(microservice: Microservice): Promise<number | undefined> {
+    const canary = await this.canaryIngress(microservice);
+    return canary ? Number(canary.metadata?.annotations?.[WEIGHT_ANNOTATION] ?? 0) : 0;
+  }
+
+  /** A weight above 0 is carried by the canary Ingress that reconcile rendered; 0 removes it. */
+  async setWeight(microservice: Microservice, weight: number): Promise<void> {
+    if (weight === 0) await this.finalize(microservice);
+  }
+
+  async finalize(microservice: Microservice): Promise<void> {
+    const canary = await this.canaryIngress(microservice);
+    if (canary) {
+      const { namespace = '' } = microservice.metadata;
+      await this.client.delete(API_VERSION, 'Ingress', namespace, canary.metadata!.name!, canary.metadata!.uid!);
+    }
   }
 
   private ingressName(microservice: Microservice): string {
-    return microservice.spec.release?.canary?.traffic?.nginx?.ingress ?? '';
+    return trafficOf(microservice.spec)?.nginx?.ingress ?? '';
   }
 
   private async userIngress(microservice: Microservice): Promise<V1Ingress> {

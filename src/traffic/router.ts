@@ -1,16 +1,28 @@
 // The traffic router seam (Flagger's router.Interface, Argo's VerifyWeight):
-// set the canary's share of traffic, and read back what the data plane was given.
+// the objects a router owns, the new revision's share of traffic, read back
+// from what the data plane was given, and the clean-up at the end.
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Microservice } from '../api/types';
+import { newTrackOf } from '../render/defaults';
 
 export interface TrafficRouter {
-  /** The canary's weight as the route object holds it now; undefined when there is no route object yet. */
+  /**
+   * The objects msop owns for this weight (a generated HTTPRoute, a canary Ingress), applied by the
+   * reconciler's own apply path with its hash, ownership and events. Empty when the router owns none.
+   */
+  reconcile(microservice: Microservice, weight: number): Promise<KubernetesObject[]>;
+  /** The new revision's weight as the route object holds it now; undefined when there is no route object yet. */
   readWeight(microservice: Microservice): Promise<number | undefined>;
-  /** Gives the canary this weight and the stable Service the rest. */
+  /** Gives the new revision this weight and the stable Service the rest, on objects the user owns. */
   setWeight(microservice: Microservice, weight: number): Promise<void>;
+  /** Drains and removes what the router added, once no release needs it. */
+  finalize(microservice: Microservice): Promise<void>;
 }
 
 export const stableServiceName = (microservice: Microservice): string => `${microservice.metadata.name}-stable`;
-export const canaryServiceName = (microservice: Microservice): string => `${microservice.metadata.name}-canary`;
+/** The Service of the new revision: `<name>-canary`, or `<name>-preview` under BlueGreen. */
+export const canaryServiceName = (microservice: Microservice): string =>
+  `${microservice.metadata.name}-${newTrackOf(microservice.spec)}`;
 
 /** Weights are relative: the canary's percentage of the two. */
 export function percentOf(canary: number, stable: number): number {

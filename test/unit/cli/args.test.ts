@@ -13,6 +13,7 @@ describe('parseArgs', () => {
   test.each<[string, string[], ParsedArgs]>([
     // Every command.
     ['promote', ['promote', 'orders'], command({ command: 'promote', name: 'orders' })],
+    ['promote --full', ['promote', 'orders', '--full'], command({ command: 'promote', name: 'orders', full: true })],
     ['abort', ['abort', 'orders'], command({ command: 'abort', name: 'orders' })],
     ['retry', ['retry', 'orders'], command({ command: 'retry', name: 'orders' })],
     ['skip-analysis', ['skip-analysis', 'orders'], command({ command: 'skip-analysis', name: 'orders' })],
@@ -62,6 +63,7 @@ describe('parseArgs', () => {
     ['status --watch', ['status', 'orders', '--watch'], command({ command: 'status', name: 'orders', watch: true })],
     ['status -w', ['status', '-w', 'orders'], command({ command: 'status', name: 'orders', watch: true })],
     ['--watch only with status', ['promote', 'orders', '--watch'], error('--watch works only with status')],
+    ['--full only with promote', ['abort', 'orders', '--full'], error('--full works only with promote')],
     // Help.
     ['no arguments', [], help],
     ['help', ['help'], help],

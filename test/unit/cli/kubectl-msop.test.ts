@@ -91,6 +91,14 @@ describe('kubectl msop actions', () => {
     expect(h.stderr()).toBe('');
   });
 
+  test('promote --full sets msop.dev/action: promote-full', async () => {
+    const api = new FakeApi(canaryInRelease);
+    const h = harness(api);
+    expect(await h.run('promote', 'orders', '--full')).toBe(0);
+    expect(api.patches[0]!.patch).toEqual({ metadata: { annotations: { 'msop.dev/action': 'promote-full' } } });
+    expect(h.stdout()).toBe('microservice/orders: promote-full requested\n');
+  });
+
   test('retry sets msop.dev/action: retry', async () => {
     const api = new FakeApi({
       'shop/orders': { ...ready, spec: { ...atStep2.spec }, status: { failedRevision: 'x' } },
@@ -103,12 +111,12 @@ describe('kubectl msop actions', () => {
   });
 
   test.each<[string, string, Microservice, string]>([
-    ['promote', 'Rolling', ready, 'orders uses the Rolling strategy; promote acts on Canary releases'],
+    ['promote', 'Rolling', ready, 'orders uses the Rolling strategy; promote acts on Canary and BlueGreen releases'],
     [
       'abort',
       'Canary, no release',
       { ...atStep2, status: { phase: 'Ready' } },
-      'orders shows no canary release in progress (status.canaryRevision is empty); abort acts on one',
+      'orders shows no release in progress (status.canaryRevision is empty); abort acts on one',
     ],
     [
       'retry',

@@ -126,7 +126,7 @@ describe('renderStatus', () => {
       'spec.release.paused and a status behind the spec',
       orders(
         { release: { strategy: 'Canary', paused: true, canary: { steps: [{ setWeight: 50 }] } } },
-        { ...atStep2.status, observedGeneration: 6, currentStep: 0, stepStartTime: undefined },
+        { ...atStep2.status, observedGeneration: 6, currentStep: 0, release: undefined },
       ),
       [
         'Note     status is for generation 6; the spec is at generation 7',

@@ -29,6 +29,8 @@ export const OPERATOR_ACCESS: Record<string, Access> = {
   ConfigMap: { scope: 'watched', verbs: ['get', 'list', 'watch'] },
   Secret: { scope: 'watched', verbs: ['get', 'list', 'watch'] },
   Event: { scope: 'watched', verbs: ['create', 'patch'] },
+  // BlueGreen switches only once the preview's endpoints list every pod.
+  EndpointSlice: { scope: 'watched', verbs: ['list'] },
   Lease: { scope: 'leader-election', verbs: ['get', 'create', 'update'] },
   Pod: { scope: 'none', why: 'the cluster tests read pods; the operator does not' },
   ServiceAccount: { scope: 'none', why: 'the cluster tests wait for default ServiceAccounts' },

@@ -74,8 +74,9 @@ export function inputOf(c: Case = {}): ReleaseInput {
 
 /** A release of DESIRED in progress at `step`, with the step started `startedAgo` ms before NOW. */
 export const releasing = (step: number, desiredWeight: number, startedAgo = 5_000): ReleaseState => ({
-  canaryRevision: DESIRED,
-  currentStep: step,
+  strategy: 'Canary',
+  revision: DESIRED,
+  step,
   stepStartTime: ago(startedAgo),
   // Modelled as if the canary's pods have been waited for since the step began.
   podsWaitStartTime: ago(startedAgo),
@@ -119,8 +120,8 @@ export function summary(plan: ReleasePlan) {
     delete: plan.deleteCanaries,
     weight: plan.routerWeight,
     phase: plan.phase,
-    step: plan.state.currentStep,
-    canaryRevision: plan.state.canaryRevision,
+    step: plan.state.step,
+    canaryRevision: plan.state.revision,
     failedRevision: plan.state.failedRevision,
     desiredWeight: plan.state.desiredWeight,
     reason: plan.released.reason,

@@ -135,11 +135,11 @@ describe('planRelease with analysis', () => {
       },
     ],
     [
-      'Pause is not lifted by promote: the steps are skipped, the release stays paused until a check passes',
+      'Pause is not lifted by promote-full: the steps are skipped, the release stays paused until a check passes',
       {
         state: releasing(1, 20, 120_000),
         observed: at20,
-        action: 'promote',
+        action: 'promote-full',
         analysis: gate({ action: 'Pause', reason: 'no data' }),
       },
       {
@@ -372,8 +372,13 @@ describe('planRelease with analysis', () => {
       },
     ],
     [
-      'promote on request still waits for confirm-promotion',
-      { state: releasing(1, 20), observed: at20, action: 'promote', analysis: gate({ promotionConfirmed: false }) },
+      'promote-full on request still waits for confirm-promotion',
+      {
+        state: releasing(1, 20),
+        observed: at20,
+        action: 'promote-full',
+        analysis: gate({ promotionConfirmed: false }),
+      },
       {
         canary: 1,
         stable: 3,
@@ -726,7 +731,7 @@ class FakeAnalysis {
     this.releaseStart ??= now;
     const stepStart = state.stepStartTime === undefined ? now : Date.parse(state.stepStartTime);
     if (now >= stepStart + INTERVAL) this.passed = stepStart + INTERVAL;
-    if ((state.currentStep ?? 0) >= SIM_STEPS.length) this.promotionStart ??= now;
+    if ((state.step ?? 0) >= SIM_STEPS.length) this.promotionStart ??= now;
     return {
       action: this.passed === undefined ? undefined : 'Continue',
       reason: 'all 1 metrics passed',
@@ -831,7 +836,7 @@ describe('a whole release with analysis', () => {
 
       // Every step completed only after a pass that came after it began, at least one interval in.
       const completions = runs.filter((run) => run.plan.events.some((event) => event.reason === 'StepCompleted'));
-      expect(completions.map((run) => run.input.state.currentStep)).toEqual([0, 1, 2, 3]);
+      expect(completions.map((run) => run.input.state.step)).toEqual([0, 1, 2, 3]);
       for (const { input, now } of completions) {
         const stepStart = Date.parse(input.state.stepStartTime!);
         expect(Date.parse(input.analysis!.passedTime!)).toBeGreaterThan(stepStart);
@@ -842,7 +847,7 @@ describe('a whole release with analysis', () => {
         expect(
           runs.some(
             (run) =>
-              run.input.state.currentStep === step &&
+              run.input.state.step === step &&
               run.plan.message?.endsWith('waiting for a passing analysis check') === true,
           ),
         ).toBe(true);
@@ -855,7 +860,7 @@ describe('a whole release with analysis', () => {
       for (const [i, { input, plan }] of runs.entries()) {
         const previous = runs[i - 1]?.plan;
         // Within the release the desired weight never goes down.
-        if (previous && plan.state.canaryRevision === DESIRED && previous.state.canaryRevision === DESIRED)
+        if (previous && plan.state.revision === DESIRED && previous.state.revision === DESIRED)
           expect(plan.state.desiredWeight ?? 0).toBeGreaterThanOrEqual(previous.state.desiredWeight ?? 0);
         // Before the pre-rollout webhooks pass, the canary takes no traffic.
         if (input.analysis && !input.analysis.preRolloutPassed) {

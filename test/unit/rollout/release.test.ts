@@ -276,9 +276,50 @@ describe('planRelease', () => {
       },
     ],
     [
-      'action promote at step 0 skips the remaining steps',
-      { state: releasing(0, 20), observed: at20, action: 'promote' },
+      'action promote-full at step 0 skips the remaining steps',
+      { state: releasing(0, 20), observed: at20, action: 'promote-full' },
       { stable: 3, canary: 4, phase: 'Promoting', step: 4, events: ['Normal/PromoteRequested'], requeue: 600_000 },
+    ],
+    [
+      'action promote at a weight step changes nothing: it continues past pauses only',
+      { state: releasing(0, 20), observed: at20, action: 'promote' },
+      { stable: 3, canary: 1, phase: 'Progressing', step: 1, events: ['Normal/StepCompleted'] },
+    ],
+    [
+      'action promote at the first of two untimed pauses continues to the next step, not to promotion',
+      {
+        settings: {
+          steps: [
+            { kind: 'setWeight', weight: 25 },
+            { kind: 'pause' },
+            { kind: 'setWeight', weight: 50 },
+            { kind: 'pause' },
+          ],
+        },
+        state: releasing(1, 25),
+        observed: at20,
+        action: 'promote',
+      },
+      { phase: 'Progressing', step: 2, canary: 2, desiredWeight: 50, events: ['Normal/PromoteRequested'] },
+    ],
+    [
+      'action promote at a timed pause ends the pause now',
+      { state: releasing(1, 20, 5_000), observed: at20, action: 'promote' },
+      { phase: 'Progressing', step: 2, canary: 2, desiredWeight: 50, events: ['Normal/PromoteRequested'] },
+    ],
+    [
+      'kubectl scale to 8 while paused at 25% of 4: the canary keeps its share (2 of 8), the weight stays 25%',
+      {
+        settings: { replicas: 8, steps: [{ kind: 'setWeight', weight: 25 }, { kind: 'pause' }] },
+        state: releasing(1, 25),
+        observed: {
+          stableReplicas: 3,
+          stablePods: 3,
+          stableReadyReplicas: 3,
+          canary: { replicas: 1, readyReplicas: 1 },
+        },
+      },
+      { phase: 'Paused', canary: 2, stable: 6, step: 1 },
     ],
     [
       'action skip-analysis does nothing to the steps',
@@ -563,7 +604,7 @@ describe('planRelease', () => {
       'a new revision mid-release (weighted): restart at step 0, weight to 0 before the stale canary goes',
       {
         settings: gateway,
-        state: { canaryRevision: 'ccc', currentStep: 2, desiredWeight: 50, stepStartTime: ago(3_600_000) },
+        state: { revision: 'ccc', step: 2, desiredWeight: 50, stepStartTime: ago(3_600_000) },
         observed: { staleCanaries: 1, routerWeight: 50 },
       },
       {
@@ -589,7 +630,7 @@ describe('planRelease', () => {
     [
       'a new revision mid-release (replicas): the stale canary goes at once, the stable back to N',
       {
-        state: { canaryRevision: 'ccc', currentStep: 2, desiredWeight: 50, stepStartTime: ago(60_000) },
+        state: { revision: 'ccc', step: 2, desiredWeight: 50, stepStartTime: ago(60_000) },
         observed: { ...at50, canary: undefined, staleCanaries: 1 },
       },
       {
@@ -884,7 +925,7 @@ describe('planRelease', () => {
         }),
       );
       expect(plan.routerWeight ?? 0).toBe(0);
-      expect(plan.state.currentStep).toBe(1);
+      expect(plan.state.step).toBe(1);
     },
   );
 });
@@ -963,7 +1004,7 @@ function simulate(sim: Simulation): Run {
       if (weighted) expect(observed.routerWeight).toBe(100);
     }
     // Within one release the desired weight never goes down.
-    if (last && !rolledBack && plan.state.canaryRevision === last.state.canaryRevision) {
+    if (last && !rolledBack && plan.state.revision === last.state.revision) {
       expect(plan.state.desiredWeight ?? 0).toBeGreaterThanOrEqual(last.state.desiredWeight ?? 0);
     }
 
@@ -985,7 +1026,7 @@ function simulate(sim: Simulation): Run {
     }
     // The weight goes down only on rollback, on a restart for a newer revision, or once the Deployment
     // carries the new revision.
-    const restarted = last !== undefined && plan.state.canaryRevision !== last.state.canaryRevision;
+    const restarted = last !== undefined && plan.state.revision !== last.state.revision;
     if (weighted && !rolledBack && !restarted && cluster.stableRevision !== desired) {
       expect(run.weights.at(-1)).toBeGreaterThanOrEqual(weightBefore);
     }
@@ -1068,7 +1109,7 @@ describe('a whole release', () => {
       router,
       steps: STEPS,
       replicas: 4,
-      at: (_i, plan) => (plan?.state.currentStep === 2 ? { action: 'abort' } : undefined),
+      at: (_i, plan) => (plan?.state.step === 2 ? { action: 'abort' } : undefined),
     });
     const last = run.plans.at(-1)!;
     expect(last.phase).toBe('RolledBack');
@@ -1088,7 +1129,7 @@ describe('a whole release', () => {
       steps: STEPS,
       replicas: 4,
       at: (_i, plan) => {
-        if (replaced || plan?.state.currentStep !== 3) return undefined;
+        if (replaced || plan?.state.step !== 3) return undefined;
         replaced = true;
         return { desired: 'ccc' };
       },

@@ -1,0 +1,122 @@
+// From a plan to the API actions of one reconcile, pure. Whatever the
+// strategy, the executor runs them in the order of ACTION_ORDER: capacity
+// first (new pods, the Deployment), then traffic (the live Service, the
+// route), then removals, then what people and hooks are told. So traffic only
+// moves to pods that were asked for in an earlier step, and pods go only once
+// traffic has left them.
+import type { ReleaseEvent, ReleasePlan } from './release';
+
+export type Track = 'canary' | 'preview' | 'baseline';
+
+export interface LiveReplicaSet {
+  name: string;
+  uid: string;
+  track: string;
+  revision: string;
+  replicas: number;
+}
+
+/** What the actions are computed against: the live objects the plan would change. */
+export interface LiveState {
+  desiredRevision: string;
+  /** The track of the new revision's ReplicaSet for this strategy. */
+  newTrack: 'canary' | 'preview';
+  stableRevision?: string;
+  deploymentExists: boolean;
+  /** The Deployment's spec.replicas. */
+  stableReplicas?: number;
+  replicaSets: LiveReplicaSet[];
+  weighted: boolean;
+  routerWeight?: number;
+  /** The revision the live Service selects, when it selects one. */
+  liveRevision?: string;
+  /** Ready pods of the new revision's ReplicaSet: the route never gives weight to a set with none. */
+  newReadyReplicas: number;
+}
+
+export type Action =
+  | { kind: 'applyReplicaSet'; track: Track; revision: string; replicas: number }
+  | { kind: 'applyDeployment'; replicas?: number }
+  | { kind: 'scaleDeployment'; replicas: number }
+  | { kind: 'selectLive'; revision?: string }
+  | { kind: 'route'; weight: number }
+  | { kind: 'refuseRoute'; weight: number }
+  | { kind: 'deleteReplicaSet'; name: string; uid: string; track: string }
+  | { kind: 'event'; event: ReleaseEvent }
+  | { kind: 'notify'; hook: 'post-rollout' | 'rollback' };
+
+export const ACTION_ORDER: readonly Action['kind'][] = [
+  'applyReplicaSet',
+  'applyDeployment',
+  'scaleDeployment',
+  'selectLive',
+  'refuseRoute',
+  'route',
+  'deleteReplicaSet',
+  'event',
+  'notify',
+];
+
+/** The actions that take the cluster from `live` to what `plan` asks for, in the executor's order. */
+export function releaseActions(plan: ReleasePlan, live: LiveState): Action[] {
+  const actions: Action[] = [];
+  const current = (track: string, revision?: string) =>
+    live.replicaSets.find((rs) => rs.track === track && rs.revision === revision);
+
+  if (plan.canaryReplicas !== undefined)
+    actions.push({
+      kind: 'applyReplicaSet',
+      track: live.newTrack,
+      revision: live.desiredRevision,
+      replicas: plan.canaryReplicas,
+    });
+  if (plan.baselineReplicas !== undefined && live.stableRevision && live.deploymentExists)
+    actions.push({
+      kind: 'applyReplicaSet',
+      track: 'baseline',
+      revision: live.stableRevision,
+      replicas: plan.baselineReplicas,
+    });
+
+  if (plan.deploymentTemplate === 'desired' || !live.deploymentExists)
+    actions.push({ kind: 'applyDeployment', replicas: plan.stableReplicas });
+  else if (plan.stableReplicas !== undefined && live.stableReplicas !== plan.stableReplicas)
+    actions.push({ kind: 'scaleDeployment', replicas: plan.stableReplicas });
+
+  if (plan.liveRevision !== live.liveRevision) actions.push({ kind: 'selectLive', revision: plan.liveRevision });
+
+  if (live.weighted && plan.routerWeight !== undefined && plan.routerWeight !== live.routerWeight) {
+    // The planner raises a weight only once the pods are ready; the executor refuses anything else too.
+    const refused = plan.routerWeight > 0 && live.newReadyReplicas === 0;
+    actions.push({ kind: refused ? 'refuseRoute' : 'route', weight: plan.routerWeight });
+  }
+
+  const kept = current(live.newTrack, live.desiredRevision);
+  for (const rs of live.replicaSets) {
+    const newRevisionSet = rs.track === 'canary' || rs.track === 'preview';
+    const keep = newRevisionSet
+      ? !plan.deleteCanaries || (plan.canaryReplicas !== undefined && rs === kept)
+      : plan.baselineReplicas !== undefined && rs.revision === live.stableRevision;
+    if (!keep) actions.push({ kind: 'deleteReplicaSet', name: rs.name, uid: rs.uid, track: rs.track });
+  }
+
+  for (const event of plan.events) actions.push({ kind: 'event', event });
+  if (plan.events.some((e) => e.reason === 'Promoted')) actions.push({ kind: 'notify', hook: 'post-rollout' });
+  if (plan.events.some((e) => e.reason === 'RolledBack')) actions.push({ kind: 'notify', hook: 'rollback' });
+  return sortActions(actions);
+}
+
+/** A stable sort into the executor's fixed order. */
+export function sortActions(actions: Action[]): Action[] {
+  const rank = (a: Action) => ACTION_ORDER.indexOf(a.kind);
+  return actions
+    .map((a, i) => [a, i] as const)
+    .sort(([a, i], [b, j]) => rank(a) - rank(b) || i - j)
+    .map(([a]) => a);
+}
+
+/** The weight the router's own objects carry after this reconcile: the one routed now, or the one it has. */
+export function routedWeight(actions: Action[], live: LiveState): number {
+  const routed = actions.find((a): a is Extract<Action, { kind: 'route' }> => a.kind === 'route');
+  return routed?.weight ?? live.routerWeight ?? 0;
+}
