@@ -254,8 +254,10 @@ function releaseFields(previous: MicroserviceStatus | undefined, obs: Observatio
   const { plan, stepCount, canary } = obs.release;
   const state = plan.state;
   const inRelease = state.revision !== undefined;
+  // An empty object would be sent as {}, which server-side apply stores as null: leave the field out instead.
+  const release = dropUndefined({ ...state });
   return dropUndefined({
-    release: Object.keys(state).length > 0 ? dropUndefined({ ...state }) : undefined,
+    release: Object.keys(release).length > 0 ? release : undefined,
     canaryRevision: state.revision,
     failedRevision: state.failedRevision,
     currentStep: inRelease ? state.step : undefined,

@@ -4,6 +4,7 @@ import type { MicroserviceStatus } from '../../../src/api/types';
 import type { Condition } from '../../../src/controller/conditions';
 import { deriveStatus, type Observation, type ReconcileFailure, statusEvents } from '../../../src/controller/status';
 import { stableStringify } from '../../../src/render';
+import type { ReleasePlan } from '../../../src/rollout/release';
 
 const T0 = '2025-03-01T09:00:00.000Z';
 const NOW = '2025-03-01T10:00:00.000Z';
@@ -607,5 +608,42 @@ describe('statusEvents', () => {
     ],
   ])('%s', (_name, previous, next, expected) => {
     expect(statusEvents(previous, next)).toEqual(expected);
+  });
+});
+
+describe('status.release', () => {
+  const idlePlan = (state: ReleasePlan['state']): ReleasePlan => ({
+    deploymentTemplate: 'desired',
+    deleteCanaries: false,
+    state,
+    released: { status: 'True', reason: 'Released', message: 'Revision rev2 is stable' },
+    canaryWeight: 0,
+    events: [],
+  });
+
+  test('a release over leaves no status.release, not an empty object (the API server would store null)', () => {
+    const status = deriveStatus(
+      undefined,
+      observation({ release: { plan: idlePlan({ failedRevision: undefined }) } }),
+      T0,
+    );
+    expect('release' in status).toBe(false);
+    expect(status.canaryRevision).toBeUndefined();
+  });
+
+  test('the persisted state and its views', () => {
+    const state = { strategy: 'Canary' as const, revision: 'rev3', step: 1, desiredWeight: 25, stepStartTime: T0 };
+    const status = deriveStatus(
+      undefined,
+      observation({ release: { plan: { ...idlePlan(state), phase: 'Progressing' }, stepCount: 4 } }),
+      T0,
+    );
+    expect(status).toMatchObject({
+      release: state,
+      canaryRevision: 'rev3',
+      currentStep: 1,
+      stepCount: 4,
+      desiredWeight: 25,
+    });
   });
 });
