@@ -8,6 +8,7 @@ import type {
   ReleaseSettings,
   ReleaseState,
 } from '../../../src/rollout/release';
+import { type LiveState, releaseActions } from '../../../src/rollout/actions';
 import type { Step } from '../../../src/rollout/steps';
 
 export const NOW = new Date('2025-06-01T12:00:00.000Z');
@@ -168,23 +169,68 @@ export function observe(cluster: FakeCluster, desired: string, weighted: boolean
   };
 }
 
-/** Carries out a plan as the reconciler does; pods are ready at once and the router reads back what was set. */
+/**
+ * Carries out a plan through the operator's own action list (releaseActions), so there is no second model
+ * of the executor here: only what each API action does to the cluster. Pods are ready at once, the router
+ * reads back what was set, and a Deployment whose template moved is not complete for one observation.
+ */
 export function apply(cluster: FakeCluster, plan: ReleasePlan, desired: string): void {
-  const moved = plan.deploymentTemplate === 'desired' && cluster.stableRevision !== desired;
-  if (moved) cluster.stableRevision = desired;
-  cluster.rollingOut = moved;
-  if (plan.stableReplicas !== undefined) cluster.stableReplicas = plan.stableReplicas;
-  if (plan.canaryReplicas !== undefined)
-    cluster.canaries.set(desired, { replicas: plan.canaryReplicas, readyReplicas: plan.canaryReplicas });
-  cluster.baseline =
-    plan.baselineReplicas === undefined
-      ? undefined
-      : { replicas: plan.baselineReplicas, readyReplicas: plan.baselineReplicas };
-  if (plan.routerWeight !== undefined) cluster.routerWeight = plan.routerWeight;
-  if (plan.deleteCanaries) {
-    for (const revision of [...cluster.canaries.keys()]) {
-      if (plan.canaryReplicas !== undefined && revision === desired) continue;
-      cluster.canaries.delete(revision);
+  const weighted = cluster.routerWeight !== undefined || plan.routerWeight !== undefined;
+  const live: LiveState = {
+    desiredRevision: desired,
+    newTrack: 'canary',
+    stableRevision: cluster.stableRevision,
+    deploymentExists: true,
+    stableReplicas: cluster.stableReplicas,
+    replicaSets: [
+      ...[...cluster.canaries].map(([revision, c]) => ({
+        name: `canary-${revision}`,
+        uid: revision,
+        track: 'canary',
+        revision,
+        replicas: c.replicas,
+      })),
+      ...(cluster.baseline
+        ? [
+            {
+              name: 'baseline',
+              uid: 'baseline',
+              track: 'baseline',
+              revision: cluster.stableRevision,
+              replicas: cluster.baseline.replicas,
+            },
+          ]
+        : []),
+    ],
+    weighted,
+    routerWeight: cluster.routerWeight,
+    newReadyReplicas: cluster.canaries.get(desired)?.readyReplicas ?? 0,
+  };
+  cluster.rollingOut = false;
+  for (const action of releaseActions(plan, live)) {
+    switch (action.kind) {
+      case 'applyReplicaSet':
+        if (action.track === 'baseline')
+          cluster.baseline = { replicas: action.replicas, readyReplicas: action.replicas };
+        else cluster.canaries.set(action.revision, { replicas: action.replicas, readyReplicas: action.replicas });
+        break;
+      case 'applyDeployment':
+        cluster.rollingOut = cluster.stableRevision !== desired;
+        cluster.stableRevision = desired;
+        if (action.replicas !== undefined) cluster.stableReplicas = action.replicas;
+        break;
+      case 'scaleDeployment':
+        cluster.stableReplicas = action.replicas;
+        break;
+      case 'route':
+        cluster.routerWeight = action.weight;
+        break;
+      case 'deleteReplicaSet':
+        if (action.track === 'baseline') cluster.baseline = undefined;
+        else cluster.canaries.delete(action.uid);
+        break;
+      default:
+        break;
     }
   }
 }
