@@ -209,3 +209,46 @@ test('spec.release.paused holds a canary at its step until resumed', async () =>
   );
   expect(done.status?.canaryRevision).toBeUndefined();
 });
+
+test('promote continues past the current pause only; promote --full skips every step left', async () => {
+  const twoGates: CanaryStep[] = [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 }, { pause: {} }];
+  await readyCanary('gates', twoGates, { replicas: 4 });
+  await setImage('gates', 'ghcr.io/example/app:2.0.0');
+  await untilStatus('gates', 'the first gate', (ms) => ms.status?.phase === 'Paused' && ms.status.currentStep === 1);
+
+  await kubectl('annotate', 'msvc', 'gates', '-n', ns.name, 'msop.dev/action=promote');
+  const second = await untilStatus(
+    'gates',
+    'the second gate, at 50%',
+    (ms) => ms.status?.phase === 'Paused' && ms.status.currentStep === 3,
+  );
+  expect(second.status).toMatchObject({ desiredWeight: 50, canaryWeight: 50 });
+  expect(await stableImage('gates')).toBe('ghcr.io/example/app:1.0.0');
+
+  // The plugin's promote --full writes promote-full.
+  await kubectl('annotate', 'msvc', 'gates', '-n', ns.name, 'msop.dev/action=promote-full');
+  await untilStatus(
+    'gates',
+    'promotion',
+    (ms) => ms.status?.phase === 'Ready' && ms.status.stableRevision === second.status?.canaryRevision,
+  );
+  expect(await stableImage('gates')).toBe('ghcr.io/example/app:2.0.0');
+});
+
+test('kubectl scale mid-release keeps the weight: 25% of 4 scaled to 8 is canary 2, stable 6', async () => {
+  await readyCanary('scaled', [{ setWeight: 25 }, { pause: {} }], { replicas: 4 });
+  await setImage('scaled', 'ghcr.io/example/app:2.0.0');
+  await untilStatus(
+    'scaled',
+    'the gate at 25%',
+    (ms) => ms.status?.phase === 'Paused' && ms.status.canaryWeight === 25,
+  );
+  await kubectl('scale', 'msvc', 'scaled', '-n', ns.name, '--replicas=8');
+  const scaled = await untilStatus(
+    'scaled',
+    'canary 2 and stable 6, all ready',
+    (ms) => ms.status?.canaryReplicas === 2 && ms.status.canaryReadyReplicas === 2 && ms.status.ready === '8/8',
+  );
+  expect(scaled.status?.canaryWeight).toBe(25);
+  expect((await client.get<V1Deployment>('apps/v1', 'Deployment', ns.name, 'scaled')).spec?.replicas).toBe(6);
+});

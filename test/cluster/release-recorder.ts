@@ -4,12 +4,20 @@
 // the release invariants after every single write. Ordering by
 // resourceVersion relies on etcd's global revision, which is what the test
 // cluster runs; it is a test-only assumption.
-import type { KubernetesObject, V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import type { Microservice } from '../../src/api/types';
 import { resourcePath, resourceType } from '../../src/kube/resources';
 import { client } from './harness';
 
-type Kind = 'Microservice' | 'Deployment' | 'ReplicaSet' | 'HTTPRoute' | 'VirtualService' | 'Ingress';
+type Kind =
+  | 'Microservice'
+  | 'Deployment'
+  | 'ReplicaSet'
+  | 'HTTPRoute'
+  | 'VirtualService'
+  | 'Ingress'
+  | 'Service'
+  | 'EndpointSlice';
 
 const API: Record<Kind, string> = {
   Microservice: 'msop.dev/v1alpha1',
@@ -18,6 +26,8 @@ const API: Record<Kind, string> = {
   HTTPRoute: 'gateway.networking.k8s.io/v1',
   VirtualService: 'networking.istio.io/v1',
   Ingress: 'networking.k8s.io/v1',
+  Service: 'v1',
+  EndpointSlice: 'discovery.k8s.io/v1',
 };
 
 interface Recorded {
@@ -124,6 +134,78 @@ export class ReleaseRecorder {
     return problems;
   }
 
+  /**
+   * The blue-green invariants, after every write (record Service and EndpointSlice too): the live Service
+   * never selects zero ready pods nor two revisions; it moves to the preview only once every preview pod is
+   * ready and listed in the preview's EndpointSlices; the stable template changes only after the switch.
+   */
+  blueGreenViolations(): string[] {
+    const state = new Map(this.initial);
+    const problems: string[] = [];
+    let deploymentRevision = revisionOf(state.get(`Deployment/${this.name}`));
+    let liveSelector = JSON.stringify(selectorOf(state.get(`Service/${this.name}`)));
+    let switched = false;
+    let lastWeight = this.readWeight?.(state) ?? 0;
+    for (const event of [...this.events].sort((a, b) => (a.rv < b.rv ? -1 : a.rv > b.rv ? 1 : 0))) {
+      const key = `${event.kind}/${event.object.metadata?.name}`;
+      if (event.type === 'DELETED') state.delete(key);
+      else state.set(key, event.object);
+      const at = `after ${event.type} ${key} (rv ${event.rv})`;
+      const selector = selectorOf(state.get(`Service/${this.name}`));
+      if (!selector) continue;
+      // What live traffic reaches: the Service <name>, or under a weighted router the backends with a share.
+      const share = this.readWeight?.(state);
+      const live =
+        share === undefined
+          ? [selector]
+          : [
+              share < 100 ? selectorOf(state.get(`Service/${this.name}-stable`)) : undefined,
+              share > 0 ? selectorOf(state.get(`Service/${this.name}-preview`)) : undefined,
+            ].filter((s): s is Record<string, string> => s !== undefined);
+      const revisions = new Set<string | undefined>();
+      for (const backend of live) {
+        const sets = [...state.values()].filter(
+          (o) => o.kind === 'ReplicaSet' && matches(backend, (o as V1ReplicaSet).spec?.template?.metadata?.labels),
+        ) as V1ReplicaSet[];
+        if (sets.reduce((sum, rs) => sum + (rs.status?.readyReplicas ?? 0), 0) === 0)
+          problems.push(`live traffic reaches ${JSON.stringify(backend)} with no ready pod ${at}`);
+        for (const rs of sets)
+          if ((rs.status?.replicas ?? 0) > 0) revisions.add(rs.spec?.template?.metadata?.labels?.['msop.dev/revision']);
+      }
+      if (revisions.size > 1) problems.push(`live traffic reaches revisions ${[...revisions].join(' and ')} ${at}`);
+      const now = JSON.stringify(selector);
+      const weight = this.readWeight?.(state) ?? 0;
+      const toRevision = selector['msop.dev/revision'] ?? (weight > 0 ? releasingOf(state, this.name) : undefined);
+      const moved = (now !== liveSelector && event.kind === 'Service') || (weight > 0 && lastWeight === 0);
+      if (moved && toRevision) {
+        const preview = state.get(`ReplicaSet/${this.name}-preview-${toRevision}`) as V1ReplicaSet | undefined;
+        const want = preview?.spec?.replicas ?? 0;
+        if (!preview || (preview.status?.readyReplicas ?? 0) < want)
+          problems.push(`switched to ${toRevision} before every preview pod was ready ${at}`);
+        const endpoints = [...state.values()]
+          .filter(
+            (o) =>
+              o.kind === 'EndpointSlice' &&
+              o.metadata?.labels?.['kubernetes.io/service-name'] === `${this.name}-preview`,
+          )
+          .flatMap((o) => (o as { endpoints?: { conditions?: { ready?: boolean } }[] }).endpoints ?? [])
+          .filter((e) => e.conditions?.ready !== false).length;
+        if (endpoints < want)
+          problems.push(`switched to ${toRevision} with ${endpoints}/${want} preview endpoints ready ${at}`);
+        switched = true;
+      }
+      lastWeight = weight;
+      liveSelector = now;
+      const revision = revisionOf(state.get(`Deployment/${this.name}`));
+      if (event.kind === 'Deployment' && revision !== deploymentRevision) {
+        if (deploymentRevision !== undefined && !switched)
+          problems.push(`stable template moved ${deploymentRevision} → ${revision} before the switch ${at}`);
+        deploymentRevision = revision;
+      }
+    }
+    return problems;
+  }
+
   /** The weights the route carried, in order, without repeats. */
   weights(): number[] {
     const state = new Map(this.initial);
@@ -138,6 +220,18 @@ export class ReleaseRecorder {
     }
     return seen;
   }
+}
+
+function releasingOf(state: Map<string, KubernetesObject>, name: string): string | undefined {
+  return (state.get(`Microservice/${name}`) as Microservice | undefined)?.status?.canaryRevision;
+}
+
+function selectorOf(service: KubernetesObject | undefined): Record<string, string> | undefined {
+  return (service as V1Service | undefined)?.spec?.selector;
+}
+
+function matches(selector: Record<string, string>, labels: Record<string, string> | undefined): boolean {
+  return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 }
 
 function revisionOf(deployment: KubernetesObject | undefined): string | undefined {
