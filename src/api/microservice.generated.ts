@@ -640,7 +640,7 @@ export interface MicroserviceStatus {
    */
   stableRevision?: string;
   /**
-   * The revision being released as a canary, while a Canary release is in progress.
+   * The revision being released while a release is in progress: the canary, or the blue-green preview. A view of release.revision.
    */
   canaryRevision?: string;
   /**

@@ -24,6 +24,7 @@
 //     Ready        False   Progressing  2m
 import type { Condition, Microservice } from '../api/types';
 import { formatDuration } from '../api/duration';
+import { trafficOf } from '../render/defaults';
 import { describeStep, releaseSteps, type Step } from '../rollout/steps';
 
 export interface RenderOptions {
@@ -56,18 +57,20 @@ export function renderStatus(microservice: Microservice, now: Date, options: Ren
       `status is for generation ${status.observedGeneration}; the spec is at generation ${metadata.generation}`,
     );
   }
+  const strategy = spec.release?.strategy ?? 'Rolling';
+  const blueGreen = strategy === 'BlueGreen';
   field('Stable', status.stableRevision ?? '-');
-  field('Canary', status.canaryRevision ?? '-');
+  field(blueGreen ? 'Preview' : 'Canary', status.canaryRevision ?? '-');
+  if (blueGreen) field('Active', activeRevision(status));
   if (status.failedRevision)
     field('Failed', `${status.failedRevision} (rolled back; kubectl msop retry to release it again)`);
 
-  const strategy = spec.release?.strategy ?? 'Rolling';
-  const router = spec.release?.canary?.traffic?.router ?? 'replicas';
-  field('Strategy', strategy === 'Canary' ? `Canary, router ${router}` : strategy);
+  const router = trafficOf(spec)?.router ?? 'replicas';
+  field('Strategy', strategy === 'Rolling' ? strategy : `${strategy}, router ${router}`);
   if (spec.release?.paused) field('Hold', `spec.release.paused is true (kubectl msop resume ${metadata.name})`);
 
   const inRelease = status.canaryRevision !== undefined;
-  if (inRelease || (status.canaryWeight ?? 0) > 0 || (status.desiredWeight ?? 0) > 0) {
+  if (!blueGreen && (inRelease || (status.canaryWeight ?? 0) > 0 || (status.desiredWeight ?? 0) > 0)) {
     field('Weight', `desired ${weightBar(status.desiredWeight ?? 0)}`);
     field('', `actual  ${weightBar(status.canaryWeight ?? 0)}`);
   }
@@ -75,6 +78,7 @@ export function renderStatus(microservice: Microservice, now: Date, options: Ren
   if (status.message) field('Message', status.message);
 
   if (strategy === 'Canary') lines.push('', ...stepLines(microservice, now, paint));
+  if (blueGreen) lines.push('', ...stageLines(microservice, paint));
   lines.push('', ...conditionLines(status.conditions ?? [], now));
   return `${lines.join('\n')}\n`;
 }
@@ -113,7 +117,53 @@ function replicaLine(microservice: Microservice): string {
   const stableReady = Math.max(0, (status.readyReplicas ?? 0) - canaryReady);
   const stable = `stable ${stableReady}/${stableDesired} ready`;
   const hasCanary = status.canaryReplicas !== undefined || status.canaryRevision !== undefined;
-  return hasCanary ? `${stable}, canary ${canaryReady}/${canaryDesired} ready` : stable;
+  const track = microservice.spec.release?.strategy === 'BlueGreen' ? 'preview' : 'canary';
+  return hasCanary ? `${stable}, ${track} ${canaryReady}/${canaryDesired} ready` : stable;
+}
+
+/** The revision live traffic reaches: the preview once switched, else the stable one. */
+function activeRevision(status: NonNullable<Microservice['status']>): string {
+  const switched = status.release?.switchTime !== undefined && status.canaryRevision !== undefined;
+  return (switched ? status.canaryRevision : status.stableRevision) ?? '-';
+}
+
+/** The stages of a blue-green release, the current one marked. */
+function stageLines(microservice: Microservice, paint: Paint): string[] {
+  const status = microservice.status ?? {};
+  const release = status.release;
+  if (status.canaryRevision === undefined || !release) return ['Stages (no release in progress)'];
+  const settings = microservice.spec.release?.blueGreen ?? {};
+  const stages = [
+    'preview starts, every pod ready',
+    'checked, then promoted' +
+      (settings.autoPromotionSeconds === undefined
+        ? ' (kubectl msop promote)'
+        : ` (auto after ${settings.autoPromotionSeconds}s)`),
+    'switch: all traffic to the preview',
+    `old pods kept warm ${settings.scaleDownDelaySeconds ?? 30}s, checked on live traffic`,
+    'Deployment moves to the new revision, preview removed',
+  ];
+  // The planner's messages name the stage: "Switching all traffic…", "Promoting <revision>: …".
+  const message = status.message ?? '';
+  const current =
+    status.phase === 'RolledBack'
+      ? -1
+      : release.switchTime === undefined
+        ? release.previewReadyTime === undefined
+          ? 0
+          : message.startsWith('Switching')
+            ? 2
+            : 1
+        : message.startsWith('Promoting ')
+          ? 4
+          : 3;
+  return [
+    'Stages',
+    ...stages.map((text, index) => {
+      const line = `  ${index === current ? '>' : ' '}  ${index + 1}  ${text}${index < current ? '  done' : ''}`;
+      return index === current ? paint('1', line) : line;
+    }),
+  ];
 }
 
 function stepLines(microservice: Microservice, now: Date, paint: Paint): string[] {
