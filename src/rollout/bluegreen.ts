@@ -12,12 +12,9 @@
 //   delay     scaleDownDelaySeconds on live traffic; a failed check switches back to track=stable
 //   finish    Deployment → new template; its new pods match revision=new too
 //   handback  live Service → track=stable (all new now); preview deleted; Promoted
-import { formatDuration as formatExact } from '../api/duration';
 import type { ReleaseEvent, ReleaseInput, ReleasePlan, ReleaseState } from './release';
+import { formatDuration, inReleasePlan, VERIFY_INTERVAL_MS } from './plan-defaults';
 import { dropUndefined } from './state';
-
-const VERIFY_INTERVAL_MS = 1_000;
-const formatDuration = (ms: number): string => formatExact(Math.max(0, Math.round(ms / 1000) * 1000));
 
 export function planBlueGreen(input: ReleaseInput): ReleasePlan {
   const { observed, desiredRevision: revision, action } = input;
@@ -370,16 +367,8 @@ class BlueGreen {
   }
 
   private inRelease(plan: Partial<ReleasePlan>): ReleasePlan {
-    return {
-      deploymentTemplate: 'keep',
-      deleteCanaries: false,
-      state: this.state,
-      phase: 'Progressing',
-      released: { status: 'False', reason: 'Progressing', message: `Releasing revision ${this.revision}` },
-      canaryWeight: this.currentWeight(),
-      events: this.events,
-      ...plan,
-    };
+    const { revision, state, events } = this;
+    return inReleasePlan({ revision, state, events, canaryWeight: this.currentWeight() }, plan);
   }
 
   /** Traffic on the preview: the live Service selects its revision, or the route gives it 100. */

@@ -2,7 +2,6 @@
 // what the cluster shows now, a requested action, the time) → a plan for this
 // reconcile and the next persisted state. All state it needs between
 // reconciles lives in status, so a restarted operator continues where it was.
-import { formatDuration as formatExact } from '../api/duration';
 import type {
   ReleaseInput,
   ReleaseObservation,
@@ -11,12 +10,8 @@ import type {
   ReleaseState,
   ReleaseEvent,
 } from './release';
+import { formatDuration, inReleasePlan, VERIFY_INTERVAL_MS } from './plan-defaults';
 import { canaryReplicasFor, replicaWeight, stableReplicasFor } from './replicas';
-
-const VERIFY_INTERVAL_MS = 1_000;
-
-/** Durations in messages, to the second. */
-const formatDuration = (ms: number): string => formatExact(Math.max(0, Math.round(ms / 1000) * 1000));
 
 export function planCanary(input: ReleaseInput): ReleasePlan {
   const { observed, desiredRevision: revision, action } = input;
@@ -419,16 +414,8 @@ class Context {
   }
 
   private inRelease(plan: Partial<ReleasePlan>): ReleasePlan {
-    return {
-      deploymentTemplate: 'keep',
-      deleteCanaries: false,
-      state: this.state,
-      phase: 'Progressing',
-      released: { status: 'False', reason: 'Progressing', message: `Releasing revision ${this.revision}` },
-      canaryWeight: this.currentWeight(),
-      events: this.events,
-      ...plan,
-    };
+    const { revision, state, events } = this;
+    return inReleasePlan({ revision, state, events, canaryWeight: this.currentWeight() }, plan);
   }
 
   /** No analysis, or the latest check passed and came after the current step began. */
