@@ -3,140 +3,11 @@
 // rate the way msop set it. Scenario 6 of the issue (the false-rollback rate)
 // is the unit-level simulation in test/unit/analysis/false-rollback.test.ts.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { Microservice, MicroserviceSpec } from '../../src/api/types';
-import {
-  client,
-  condition,
-  eventually,
-  getMicroservice,
-  microservice,
-  operatorNamespace,
-  waitReady,
-} from '../cluster/harness';
-import { type PodMirror, startPodMirror } from './pods';
-import { type RunningPrometheus, startPrometheus } from './prometheus';
-import { errorRatio, startTraffic, type TrafficDriver } from './traffic';
+import { client, condition, eventually, getMicroservice } from '../cluster/harness';
+import { analysis, e2eScenario, http5xx, INTERVAL_S, latency, metricOf, successRate } from './scenario';
+import { errorRatio } from './traffic';
 
-const PROFILES = {
-  '1.0.0': { errorRate: 0.005, latencyMs: 20 },
-  '2.0.0': { errorRate: 0.005, latencyMs: 20 },
-  '2.0.0-errors': { errorRate: 0.05, latencyMs: 20 },
-  '2.0.0-slow': { errorRate: 0.005, latencyMs: 250, latencySpread: 0.1 },
-  '2.0.0-double': { errorRate: 0.01, latencyMs: 20 },
-};
-const INTERVAL_S = 3;
-
-let prometheus: RunningPrometheus;
-const running: { mirror?: PodMirror; traffic?: TrafficDriver }[] = [];
-
-beforeAll(async () => {
-  prometheus = await startPrometheus({ scrapeIntervalSeconds: 1 });
-});
-
-const ns = operatorNamespace('e2e', () => ({ prometheusAddress: prometheus.address }));
-
-afterEach(async () => {
-  const problems: string[] = [];
-  for (const { mirror, traffic } of running.splice(0)) {
-    await traffic?.stop();
-    problems.push(...(mirror?.problems ?? []));
-    await mirror?.stop();
-  }
-  // A harness problem (an unknown image tag, a crashed simulated app) would make the scenario's numbers meaningless.
-  expect(problems).toEqual([]);
-});
-
-afterAll(async () => {
-  await prometheus?.dispose();
-});
-
-/** Canary vs baseline 5xx counts, judged with the anytime-valid Bayes factor. */
-const http5xx = (minTotal: number) => ({
-  name: 'http-5xx',
-  kind: 'CountComparison',
-  critical: true,
-  events:
-    'sum(increase(http_requests_total{namespace="{{namespace}}",msop_dev_microservice="{{name}}",msop_dev_track="{{track}}",code=~"5.."}[{{window}}]))',
-  total:
-    'sum(increase(http_requests_total{namespace="{{namespace}}",msop_dev_microservice="{{name}}",msop_dev_track="{{track}}"}[{{window}}]))',
-  minTotal,
-  allowedIncrease: 0.1,
-});
-
-// A guardrail, not a fine comparison: over a 3 s window the canary sees ~160 requests, and at 0.5% errors a
-// window with 4 of them reads 97.5%. 97% still fails the 5% canary (about 95%) at every check.
-const successRate = { name: 'success-rate', template: 'request-success-rate', thresholdRange: { min: 97 } } as const;
-const latency = { name: 'latency-p99', template: 'request-duration', thresholdRange: { max: 150 } } as const;
-
-function analysis(extra: Record<string, unknown> = {}): NonNullable<MicroserviceSpec['release']>['analysis'] {
-  return {
-    interval: `${INTERVAL_S}s`,
-    startDelay: '6s',
-    failureLimit: 2,
-    inconclusiveLimit: 3,
-    metrics: [successRate, latency],
-    ...extra,
-  } as never;
-}
-
-/** A Ready Microservice on 1.0.0 with its pods mirrored and traffic flowing. */
-async function serving(
-  name: string,
-  spec: Partial<MicroserviceSpec>,
-  traffic: Parameters<typeof startTraffic>[0]['routing'] = { router: 'replicas' },
-  ratePerSecond = 200,
-) {
-  await client.create(
-    microservice(ns.name, name, { image: 'registry.example/sim:1.0.0', replicas: 4, ...spec } as MicroserviceSpec),
-  );
-  const before = await waitReady(ns.name, name, 60_000);
-  const mirror = await startPodMirror({ namespace: ns.name, microservice: name, profiles: PROFILES, prometheus });
-  await mirror.waitForEndpoints('stable', spec.replicas ?? 4);
-  const driver = await startTraffic({
-    namespace: ns.name,
-    microservice: name,
-    mirror,
-    routing: traffic,
-    ratePerSecond,
-    durationMs: 300_000,
-  });
-  running.push({ mirror, traffic: driver });
-  return { before, mirror, driver };
-}
-
-const release = (name: string, tag: string) =>
-  client.mergePatch('msop.dev/v1alpha1', 'Microservice', ns.name, name, {
-    spec: { image: `registry.example/sim:${tag}` },
-  });
-
-/** Polls the Microservice until `test` holds; on timeout the error shows where the release stood. */
-async function until(
-  name: string,
-  what: string,
-  test: (ms: Microservice) => boolean,
-  timeoutMs = 100_000,
-): Promise<Microservice> {
-  let last: Microservice | undefined;
-  try {
-    return await eventually(
-      async () => {
-        last = await getMicroservice(ns.name, name);
-        return test(last) ? last : undefined;
-      },
-      { message: `${name}: ${what}`, timeoutMs, intervalMs: 100 },
-    );
-  } catch (err) {
-    const { phase, message, analysis } = last?.status ?? {};
-    throw new Error(
-      `${(err as Error).message}\nlast status: ${JSON.stringify({ phase, message, decision: analysis?.decision, metrics: analysis?.metrics })}`,
-    );
-  }
-}
-
-const metricOf = (ms: Microservice, metric: string) =>
-  (ms.status?.analysis?.metrics as { name: string; verdict: string; reason: string }[] | undefined)?.find(
-    (m) => m.name === metric,
-  );
+const { ns, prometheus, serving, release, until } = e2eScenario('e2e');
 
 test('1. a good canary is promoted, judged against a fresh baseline', async () => {
   const { before, driver } = await serving('good', {
@@ -235,7 +106,7 @@ test('4. Prometheus stopped mid-analysis: no promotion, onInconclusive (Pause) i
   });
   await release('blind', '2.0.0');
   await until('blind', 'the first step to pass', (ms) => (ms.status?.currentStep ?? 0) >= 1);
-  await prometheus.stop();
+  await prometheus().stop();
   try {
     const paused = await until('blind', 'phase Paused by onInconclusive', (ms) => ms.status?.phase === 'Paused');
     expect(paused.status?.message).toMatch(/analysis inconclusive/);
@@ -252,7 +123,7 @@ test('4. Prometheus stopped mid-analysis: no promotion, onInconclusive (Pause) i
     expect(still.status?.stableRevision).toBe(before.status?.stableRevision);
     expect(still.status?.phase).toBe('Paused');
   } finally {
-    await prometheus.start();
+    await prometheus().start();
   }
   await client.mergePatch('msop.dev/v1alpha1', 'Microservice', ns.name, 'blind', {
     metadata: { annotations: { 'msop.dev/action': 'abort' } },

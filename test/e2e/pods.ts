@@ -25,6 +25,11 @@ export interface SimProfile {
   latencyMs: number;
   /** Log-normal spread (sigma) of the latency; 0 makes it constant. Default 0.25 (p99 ≈ 1.8 × latencyMs). */
   latencySpread?: number;
+  /**
+   * A version that fails only under load: above `rps` requests per second to this pod (counted over the
+   * last second), GET / answers 500 with probability `errorRate` instead. Light test traffic passes.
+   */
+  overload?: { rps: number; errorRate: number };
 }
 
 /** A ready pod as Kubernetes reports it (whether or not its simulated app is up yet). */

@@ -7,7 +7,8 @@
 //   SIM_PROFILES  JSON: {"<tag>": {"errorRate": 0.005, "latencyMs": 20, "latencySpread": 0.25}, ...}
 //   SIM_TAG       the pod's image tag, a key of SIM_PROFILES
 //
-// GET /         500 with probability errorRate, else 200, after a latency drawn around latencyMs
+// GET /         500 with probability errorRate (overload.errorRate above overload.rps), else 200,
+//               after a latency drawn around latencyMs
 // GET /healthz  200, not counted
 // GET /metrics  prom-client: http_requests_total{code,method} and the
 //               http_request_duration_seconds histogram, for requests to / only
@@ -22,6 +23,11 @@ export interface SimProfile {
   latencyMs: number;
   /** Log-normal spread (sigma) of the latency; 0 makes it constant. Default 0.25: p99 ≈ 1.8 × the median. */
   latencySpread?: number;
+  /**
+   * A version that fails only under load: above `rps` requests per second to this pod (counted over the
+   * last second), GET / answers 500 with probability `errorRate` instead. Light test traffic passes.
+   */
+  overload?: { rps: number; errorRate: number };
 }
 
 /** The buckets, in seconds, suit latencies from a few milliseconds to seconds. */
@@ -72,6 +78,9 @@ for (const code of ['200', '500']) {
   duration.zero({ code, method: 'GET' });
 }
 
+/** Arrival times of the requests to / in the last second, for the overload profile. */
+const recent: number[] = [];
+
 const server = createServer((req, res) => {
   const url = req.url ?? '/';
   if (url === '/healthz') {
@@ -90,7 +99,12 @@ const server = createServer((req, res) => {
     return;
   }
   const started = process.hrtime.bigint();
-  const code = Math.random() < profile.errorRate ? 500 : 200;
+  const now = Date.now();
+  recent.push(now);
+  while (recent.length > 0 && recent[0]! <= now - 1_000) recent.shift();
+  const overloaded = profile.overload !== undefined && recent.length > profile.overload.rps;
+  const errorRate = overloaded ? profile.overload!.errorRate : profile.errorRate;
+  const code = Math.random() < errorRate ? 500 : 200;
   const delayMs = profile.latencyMs * Math.exp(spread * normal());
   setTimeout(() => {
     const method = req.method ?? 'GET';
