@@ -160,7 +160,7 @@ function stageLines(microservice: Microservice, paint: Paint): string[] {
   return [
     'Stages',
     ...stages.map((text, index) => {
-      const line = `  ${index === current ? '>' : ' '}  ${index + 1}  ${text}${index < current ? '  done' : ''}`;
+      const line = `  ${index === current ? '>' : ' '}  ${String(index + 1).padStart(2)}  ${text}${index < current ? '  done' : ''}`;
       return index === current ? paint('1', line) : line;
     }),
   ];

@@ -158,3 +158,56 @@ test.each(cases)(
     expect(output).toContain('"msg":"Stopped"');
   },
 );
+
+test('killed with SIGKILL at every blue-green stage, the operator finishes the release with the invariants intact', async () => {
+  const name = 'crash-bluegreen';
+  output = '';
+  operator = start();
+  await client.create(
+    microservice(ns.name, name, {
+      image: 'ghcr.io/example/app:1.0.0',
+      replicas: 3,
+      release: { strategy: 'BlueGreen', blueGreen: { autoPromotionSeconds: 2, scaleDownDelaySeconds: 3 } },
+    }),
+  );
+  const before = await waitReady(ns.name, name, 60_000);
+  const recorder = new ReleaseRecorder(ns.name, name, ['Service', 'EndpointSlice']);
+  await recorder.start();
+  await client.mergePatch('msop.dev/v1alpha1', 'Microservice', ns.name, name, {
+    spec: { image: 'ghcr.io/example/app:2.0.0' },
+  });
+  const killPoints: [string, (ms: Microservice) => boolean][] = [
+    ['right after the change', () => true],
+    ['with the preview ready, before the switch', (ms) => ms.status?.release?.previewReadyTime !== undefined],
+    ['after the switch', (ms) => ms.status?.release?.switchTime !== undefined],
+    // A short stage: if the poll misses it, the kill lands after the release, which must be harmless too.
+    [
+      'while the Deployment moves',
+      (ms) => (ms.status?.message ?? '').startsWith('Promoting ') || ms.status?.phase === 'Ready',
+    ],
+  ];
+  for (const [point, reached] of killPoints) {
+    await untilStatus(name, point, reached);
+    expect(await stop(operator, 'SIGKILL')).toBeNull();
+    operator = start();
+  }
+  const after = await untilStatus(
+    name,
+    'promotion',
+    (ms) => ms.status?.phase === 'Ready' && ms.status.stableRevision !== before.status?.stableRevision,
+  );
+  expect(after.status?.release).toBeUndefined();
+  await eventually(
+    async () =>
+      (
+        await client.list<V1ReplicaSet>('apps/v1', 'ReplicaSet', ns.name, {
+          labelSelector: `msop.dev/microservice=${name},msop.dev/track=preview`,
+        })
+      ).items.length === 0,
+    { message: 'no preview ReplicaSet left' },
+  );
+  await recorder.stop();
+  expect(recorder.violations()).toEqual([]);
+  expect(recorder.blueGreenViolations()).toEqual([]);
+  expect(await stop(operator, 'SIGTERM')).toBe(0);
+});

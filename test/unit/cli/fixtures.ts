@@ -108,3 +108,29 @@ export const rolledBack = orders(
     ],
   },
 );
+
+/** A blue-green release after the switch: the preview serves, the old pods stay warm. */
+export const blueGreenSwitched = orders(
+  { release: { strategy: 'BlueGreen', blueGreen: { scaleDownDelaySeconds: 60 } } },
+  {
+    observedGeneration: 7,
+    phase: 'Promoting',
+    stableRevision: '2adba111',
+    canaryRevision: '3fd15463',
+    canaryWeight: 100,
+    canaryReplicas: 4,
+    canaryReadyReplicas: 4,
+    release: {
+      strategy: 'BlueGreen',
+      revision: '3fd15463',
+      stepStartTime: ago(120),
+      previewReadyTime: ago(90),
+      switchTime: ago(20),
+    },
+    replicas: 8,
+    readyReplicas: 8,
+    ready: '8/8',
+    message: 'Revision 3fd15463 serves all traffic; the pods of 2adba111 stay 40s more for a fast switch back',
+    conditions: [condition('Ready', 'False', 'Promoting', 20)],
+  },
+);

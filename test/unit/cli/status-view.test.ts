@@ -1,6 +1,6 @@
 import { age, renderStatus, weightBar } from '../../../src/cli/status-view';
 import type { Microservice } from '../../../src/api/types';
-import { NOW, atStep2, manualGate, orders, ready, rolledBack } from './fixtures';
+import { NOW, atStep2, blueGreenSwitched, manualGate, orders, ready, rolledBack } from './fixtures';
 
 const lines = (ms: Microservice) => renderStatus(ms, NOW).split('\n');
 
@@ -24,6 +24,24 @@ describe('renderStatus', () => {
         '  Ready  True    Succeeded  60m',
       ],
       [/^Failed/, /^Weight/, /^Steps/, /canary/],
+    ],
+    [
+      'a blue-green release after the switch: both stacks and the stage',
+      blueGreenSwitched,
+      [
+        'Stable   2adba111',
+        'Preview  3fd15463',
+        'Active   3fd15463',
+        'Strategy BlueGreen, router replicas',
+        'Replicas stable 4/4 ready, preview 4/4 ready',
+        'Stages',
+        '      1  preview starts, every pod ready  done',
+        '      2  checked, then promoted (kubectl msop promote)  done',
+        '      3  switch: all traffic to the preview  done',
+        '  >   4  old pods kept warm 60s, checked on live traffic',
+        '      5  Deployment moves to the new revision, preview removed',
+      ],
+      [/^Canary/, /^Weight/, /^Steps/],
     ],
     [
       'a release at step 2/4, weight 25/25',
