@@ -188,6 +188,13 @@ class BlueGreen {
         message: `Preview ${this.revision}: waiting for its pods (${this.previewReady()}/${target} ready)`,
       });
     }
+    if (this.readyTime() === undefined) {
+      this.events.push({
+        type: 'Normal',
+        reason: 'PreviewReady',
+        message: `Preview ${this.revision} has all ${this.previewReady()} pods ready; test it through its -preview Service`,
+      });
+    }
     this.state = {
       ...this.state,
       podsWaitStartTime: undefined,

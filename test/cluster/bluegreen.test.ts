@@ -117,7 +117,7 @@ test('a full blue-green release under the replicas router: preview, promote, swi
     expect(await selector('bg')).toEqual({ 'msop.dev/microservice': 'bg', 'msop.dev/track': 'stable' });
     await eventually(async () => (await previews('bg')).length === 0, { message: 'the preview removed' });
     const events = await eventsOf('bg');
-    for (const reason of ['ReleaseStarted', 'PromoteRequested', 'Switched', 'Promoted'])
+    for (const reason of ['ReleaseStarted', 'PreviewReady', 'PromoteRequested', 'Switched', 'Promoted'])
       expect(events).toContain(`|${reason}|`);
   } finally {
     await recorder.stop();

@@ -108,9 +108,14 @@ describe('planBlueGreen', () => {
       { preview: 4, live: undefined, phase: 'Progressing' },
     ],
     [
-      'every pod ready, no autoPromotionSeconds: Paused until promoted',
+      'every pod ready, no autoPromotionSeconds: Paused until promoted, one PreviewReady event',
       { state: started(), observed: ready },
-      { preview: 4, live: undefined, phase: 'Paused' },
+      { preview: 4, live: undefined, phase: 'Paused', events: ['Normal/PreviewReady'] },
+    ],
+    [
+      'still waiting for promotion: no second PreviewReady event',
+      { state: started({ previewReadyTime: ago(5_000) }), observed: ready },
+      { phase: 'Paused', events: [] },
     ],
     [
       'promote, but the EndpointSlices do not list every pod yet: no switch',
@@ -126,7 +131,7 @@ describe('planBlueGreen', () => {
         preview: 4,
         live: DESIRED,
         phase: 'Promoting',
-        events: ['Normal/PromoteRequested'],
+        events: ['Normal/PreviewReady', 'Normal/PromoteRequested'],
       },
     ],
     [
