@@ -287,3 +287,30 @@ test('admission refuses blueGreen settings without strategy BlueGreen, and canar
     'analysis.baseline.mode Fresh is for Canary releases',
   );
 });
+
+test('under an HPA the preview takes the stable current replica count, not the HPA minimum', async () => {
+  await client.create(
+    microservice(ns.name, 'hpa', {
+      image: 'ghcr.io/example/app:1.0.0',
+      autoscaling: { minReplicas: 2, maxReplicas: 8 },
+      release: { strategy: 'BlueGreen', blueGreen: { scaleDownDelaySeconds: 1 } },
+    }),
+  );
+  await waitReady(ns.name, 'hpa');
+  // The HPA has no metrics here, so it leaves the count where it is: as if it had scaled up to 5 under load.
+  await kubectl('scale', 'deployment', 'hpa', '-n', ns.name, '--replicas=5');
+  await eventually(async () => (await getMicroservice(ns.name, 'hpa')).status?.ready === '5/5', {
+    message: 'the stable at 5 ready pods',
+  });
+  await setImage('hpa', 'ghcr.io/example/app:2.0.0');
+  await untilStatus('hpa', 'the preview waiting', (ms) => ms.status?.phase === 'Paused');
+  expect((await previews('hpa'))[0]?.spec?.replicas).toBe(5);
+  await promote('hpa');
+  await untilStatus(
+    'hpa',
+    'Ready on the new revision',
+    (ms) => ms.status?.phase === 'Ready' && ms.status.release === undefined,
+  );
+  expect(await stableImage('hpa')).toBe('ghcr.io/example/app:2.0.0');
+  expect(await stableReplicas('hpa')).toBe(5);
+});
