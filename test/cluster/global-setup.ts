@@ -59,7 +59,13 @@ export default async function globalSetup(): Promise<void> {
 async function established(kubectl: (...args: string[]) => string, crd: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const status = kubectl('get', 'crd', crd, '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}');
+    // Before the API server writes the first condition, kubectl's filter fails on the missing list: retry.
+    let status = '';
+    try {
+      status = kubectl('get', 'crd', crd, '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}');
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
     if (status.trim() === 'True') return;
     if (Date.now() > deadline) throw new Error(`CRD ${crd} was not Established within 60 s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
