@@ -194,32 +194,33 @@ export class Reconciler {
     const live = observed.live;
     const actions = releaseActions(plan, live);
     for (const event of outcome?.events ?? []) actions.unshift({ kind: 'event', event });
-    const written = await this.execute(microservice, rendered, sortActions(actions), { live, router, deployment, log });
+    // post-rollout and rollback hooks are told, and their answer changes nothing.
+    const hookContext = {
+      canaryRevision: rendered.revision,
+      stableRevision,
+      releasing: true,
+      canaryReadyReplicas: 0,
+      promoting: false,
+      canaryTrack: newTrackOf(microservice.spec),
+      weight: plan.canaryWeight,
+      now,
+    };
+    const notify = (hook: 'post-rollout' | 'rollback') => this.analysis.notify(microservice, hook, hookContext);
+    const written = await this.execute(microservice, rendered, sortActions(actions), {
+      live,
+      router,
+      deployment,
+      notify,
+      log,
+    });
     for (const { metric, verdict } of outcome?.verdicts ?? [])
       this.deps.metrics?.recordAnalysisVerdict(metric, verdict);
-    if (analysis) {
-      const ctx = {
-        canaryRevision: rendered.revision,
-        stableRevision,
-        releasing: true,
-        canaryReadyReplicas: 0,
-        promoting: false,
-        canaryTrack: newTrackOf(microservice.spec),
-        weight: plan.canaryWeight,
-        now,
-      };
-      for (const a of actions) if (a.kind === 'notify') await this.analysis.notify(microservice, a.hook, ctx);
-    }
-    const newSet = current && {
-      replicas: current.spec?.replicas ?? 0,
-      readyReplicas: current.status?.readyReplicas ?? 0,
-    };
     const observation = this.observation(microservice, rendered.revision, written ?? deployment, {
       release: {
         plan,
         analysis: outcome?.status,
         stepCount: strategy === 'Canary' ? settings.steps.length : undefined,
-        canary: newSet,
+        canary: observed.release.canary,
       },
     });
     const inRelease = plan.state.revision !== undefined;
@@ -293,7 +294,13 @@ export class Reconciler {
     microservice: Microservice,
     rendered: RenderedChildren,
     actions: Action[],
-    ctx: { live: LiveState; router?: TrafficRouter; deployment?: V1Deployment; log: Logger },
+    ctx: {
+      live: LiveState;
+      router?: TrafficRouter;
+      deployment?: V1Deployment;
+      notify: (hook: 'post-rollout' | 'rollback') => Promise<void>;
+      log: Logger;
+    },
   ): Promise<V1Deployment | undefined> {
     const { namespace = '', name = '' } = microservice.metadata;
     const { live, router, log } = ctx;
@@ -351,6 +358,7 @@ export class Reconciler {
           await this.deps.events.record(microservice, a.event.type, a.event.reason, a.event.message);
           break;
         case 'notify':
+          await ctx.notify(a.hook);
           break;
       }
     }
