@@ -769,6 +769,10 @@ export interface ReleaseState {
    */
   previewReadyTime?: string;
   /**
+   * BlueGreen only. How the release was promoted, kept until the switch can happen: Promote (kubectl msop promote), or PromoteFull (promote --full, which also skips the rest of scaleDownDelaySeconds).
+   */
+  promotion?: 'Promote' | 'PromoteFull';
+  /**
    * BlueGreen only. When all traffic moved to the preview; scaleDownDelaySeconds counts from it.
    */
   switchTime?: string;

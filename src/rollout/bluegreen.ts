@@ -170,10 +170,12 @@ class BlueGreen {
   /** Before the switch: the preview starts, gets ready, is checked, and waits to be promoted. */
   private prePromotion(): ReleasePlan {
     const settings = this.input.settings.blueGreen;
-    const { observed, analysis, action } = this.input;
+    const { observed, analysis } = this.input;
     if (this.input.settings.paused) return this.hold();
     this.resumeClock();
-    const promoting = action === 'promote' || action === 'promote-full';
+    this.recordPromotion();
+    // A promotion is kept in status: the switch may have to wait for pods or endpoints past this reconcile.
+    const promoting = this.state.promotion !== undefined;
     // The preview may start smaller, but it is at full size before it takes traffic.
     const target = this.readyTime() === undefined && !promoting ? this.previewTarget() : this.total;
     const size = {
@@ -229,13 +231,6 @@ class BlueGreen {
         requeueAfterMs: autoLeft,
       });
     }
-    if (promoting) {
-      this.events.push({
-        type: 'Normal',
-        reason: 'PromoteRequested',
-        message: `Promoting preview ${this.revision} as asked`,
-      });
-    }
     if (analysis && !analysis.promotionConfirmed) {
       return this.inRelease({
         ...size,
@@ -269,7 +264,7 @@ class BlueGreen {
 
   /** After the switch: live traffic on the preview, the old pods warm until scaleDownDelaySeconds ends. */
   private postPromotion(): ReleasePlan {
-    const { analysis, action } = this.input;
+    const { analysis } = this.input;
     const size = {
       ...this.live(),
       canaryReplicas: Math.max(this.total, this.input.observed.canary?.replicas ?? 0),
@@ -279,8 +274,9 @@ class BlueGreen {
       return this.rollBack('AnalysisFailed', `analysis on live traffic failed: ${analysis.reason ?? ''}`);
     if (this.input.settings.paused) return this.hold(size);
     this.resumeClock();
+    this.recordPromotion();
     const delay = this.input.settings.blueGreen?.scaleDownDelayMs ?? 0;
-    const left = action === 'promote-full' ? 0 : delay - (this.now - Date.parse(this.state.switchTime!));
+    const left = this.state.promotion === 'PromoteFull' ? 0 : delay - (this.now - Date.parse(this.state.switchTime!));
     if (left > 0) {
       return this.inRelease({
         ...size,
@@ -302,6 +298,24 @@ class BlueGreen {
       phase: 'Promoting',
       released: { status: 'False', reason: 'Promoting', message: `Promoting revision ${this.revision}` },
       message: `Promoting ${this.revision}: updating the Deployment`,
+    });
+  }
+
+  /** promote before the switch, or promote-full at any time, is remembered in status until it is carried out. */
+  private recordPromotion(): void {
+    const action = this.input.action;
+    const switched = this.state.switchTime !== undefined;
+    const promotion =
+      action === 'promote-full' ? 'PromoteFull' : action === 'promote' && !switched ? 'Promote' : undefined;
+    if (!promotion || this.state.promotion === promotion) return;
+    this.state = { ...this.state, promotion };
+    this.events.push({
+      type: 'Normal',
+      reason: 'PromoteRequested',
+      message:
+        promotion === 'PromoteFull'
+          ? `Promoting ${this.revision} as asked, without waiting for scaleDownDelaySeconds`
+          : `Promoting preview ${this.revision} as asked`,
     });
   }
 

@@ -131,8 +131,37 @@ describe('planBlueGreen', () => {
         preview: 4,
         live: DESIRED,
         phase: 'Promoting',
-        events: ['Normal/PreviewReady', 'Normal/PromoteRequested'],
+        events: ['Normal/PromoteRequested', 'Normal/PreviewReady'],
       },
+    ],
+    [
+      'promote while the endpoints lag: remembered in status',
+      {
+        state: started({ previewReadyTime: ago(1_000) }),
+        observed: { ...ready, previewEndpointsReady: 2 },
+        action: 'promote',
+      },
+      { live: undefined, events: ['Normal/PromoteRequested'] },
+    ],
+    [
+      'the promotion remembered: the switch follows once the endpoints list every pod, with no action',
+      { state: started({ previewReadyTime: ago(1_000), promotion: 'Promote' }), observed: ready },
+      { live: DESIRED, phase: 'Promoting', events: [] },
+    ],
+    [
+      'promote before the preview is ready: remembered, and the preview grows to full size',
+      {
+        settings: { blueGreen: { ...BG, previewReplicas: 1 } },
+        state: started(),
+        observed: { canary: { replicas: 1, readyReplicas: 0 } },
+        action: 'promote',
+      },
+      { preview: 4, live: undefined, events: ['Normal/PromoteRequested'] },
+    ],
+    [
+      'promote-full remembered after the switch skips the delay on a later reconcile too',
+      { state: started({ switchTime: ago(1_000), promotion: 'PromoteFull' }), observed: switched },
+      { template: 'desired' },
     ],
     [
       'gatewayAPI: the switch is the route at 100',
