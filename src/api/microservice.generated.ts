@@ -79,7 +79,7 @@ export interface MicroserviceSpec {
   };
   podTemplate?: PodTemplateOverride;
   /**
-   * The number of pods of the stable revision. Ignored while autoscaling is set, when the HorizontalPodAutoscaler decides. Also set by kubectl scale through the scale subresource. 0 stops the service. Default 1.
+   * The number of pods of the stable revision. Ignored while autoscaling is set, when the HorizontalPodAutoscaler decides. Also set by kubectl scale through the scale subresource. 0 stops the service. When unset: the default of the namespace's Environment, else 1.
    */
   replicas?: number;
   autoscaling?: Autoscaling;
@@ -263,11 +263,11 @@ export interface Autoscaling {
  */
 export interface Placement {
   /**
-   * Spread pods evenly across zones (a topology spread constraint on topology.kubernetes.io/zone, maxSkew 1, scheduling anyway when it cannot be met). Default true. The constraint does not depend on the replica count, so scaling never starts a new revision.
+   * Spread pods evenly across zones (a topology spread constraint on topology.kubernetes.io/zone, maxSkew 1, scheduling anyway when it cannot be met). When unset: the namespace's Environment, else true. The constraint does not depend on the replica count, so scaling never starts a new revision.
    */
   spreadAcrossZones?: boolean;
   /**
-   * Spread pods evenly across nodes (a topology spread constraint on kubernetes.io/hostname, maxSkew 1, scheduling anyway when it cannot be met). Default true.
+   * Spread pods evenly across nodes (a topology spread constraint on kubernetes.io/hostname, maxSkew 1, scheduling anyway when it cannot be met). When unset: the default of the namespace's Environment, else true.
    */
   spreadAcrossNodes?: boolean;
   /**
@@ -326,7 +326,7 @@ export interface ServiceSettings {
  */
 export interface ReleaseSettings {
   /**
-   * The release strategy. Rolling replaces the pods of the Deployment gradually, never going below the desired number of ready pods (maxUnavailable 0). Canary runs the new revision in a canary ReplicaSet beside the untouched stable Deployment, shifts traffic to it step by step (release.canary), then promotes it or rolls it back. Default Rolling.
+   * The release strategy. Rolling replaces the pods of the Deployment gradually, never going below the desired number of ready pods (maxUnavailable 0). Canary runs the new revision in a canary ReplicaSet beside the untouched stable Deployment, shifts traffic to it step by step (release.canary), then promotes it or rolls it back. When unset: the namespace's Environment, else Rolling.
    */
   strategy?: 'Rolling' | 'Canary';
   canary?: CanarySettings;
@@ -336,7 +336,7 @@ export interface ReleaseSettings {
    */
   paused?: boolean;
   /**
-   * Seconds a rollout may go without progress. A Rolling release is then marked failed (phase Failed, the Stalled condition); a canary whose pods are not ready in time is rolled back. Default 600.
+   * Seconds a rollout may go without progress. A Rolling release is then marked failed (phase Failed, the Stalled condition); a canary whose pods are not ready in time is rolled back. When unset: the namespace's Environment, else 600.
    */
   progressDeadlineSeconds?: number;
 }
@@ -385,7 +385,7 @@ export interface CanaryStep {
  */
 export interface TrafficSettings {
   /**
-   * replicas (no mesh needed): the Service <name> selects stable and canary pods, so the weight is the ratio of ready canary pods. gatewayAPI, istio and nginx set route weights between the Services <name>-stable and <name>-canary; the Service <name> then selects stable pods only. Default replicas.
+   * replicas (no mesh needed): the Service <name> selects stable and canary pods, so the weight is the ratio of ready canary pods. gatewayAPI, istio and nginx set route weights between the Services <name>-stable and <name>-canary; the Service <name> then selects stable pods only. When unset: the namespace's Environment, else the operator's --default-router (Helm value defaults.router), else replicas.
    */
   router?: 'replicas' | 'gatewayAPI' | 'istio' | 'nginx';
   /**
@@ -429,7 +429,7 @@ export interface TrafficSettings {
   };
 }
 /**
- * Judge a Canary release on Prometheus metrics at every step. A step advances only after a check that passed since it began; failureLimit failed checks roll back (a critical metric at once); missing data never promotes. Example: {interval: 1m, metrics: [{name: success-rate, template: request-success-rate, thresholdRange: {min: 99}}]}
+ * Judge a Canary release on Prometheus metrics at every step. A step advances only after a check that passed since it began; failureLimit failed checks roll back (a critical metric at once); missing data never promotes. Fields left unset come from the namespace's Environment, then from the operator's --default-analysis (Helm value defaults.analysis). Example: {interval: 1m, metrics: [{name: success-rate, template: request-success-rate, thresholdRange: {min: 99}}]}
  */
 export interface AnalysisSettings {
   /**
@@ -657,6 +657,27 @@ export interface MicroserviceStatus {
    * The number of canary pods that are ready.
    */
   canaryReadyReplicas?: number;
+  /**
+   * The name of the Environment whose defaults, env and limits apply to this Microservice (the cluster-scoped Environment whose namespaceSelector selects its namespace); empty when none does.
+   */
+  environment?: string;
+  /**
+   * The fields of the effective spec that the Microservice leaves unset, with where their value came from, in order of the field path. `kubectl msop explain NAME` prints the effective spec from this list and the Microservice's own fields.
+   */
+  defaulted?: {
+    /**
+     * The field's path under spec, for example release.canary.stepWeight or env[ENVIRONMENT].
+     */
+    field: string;
+    /**
+     * Where the value came from: Environment/<name>, operator (a flag or Helm value of the operator) or built-in (msop's own default).
+     */
+    source: string;
+    /**
+     * The value used, as JSON.
+     */
+    value: string;
+  }[];
   analysis?: AnalysisStatus;
   /**
    * The number of pods of the Microservice, of every revision. Read by the scale subresource.
