@@ -122,6 +122,7 @@ describe('helm template', () => {
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual([
       'ClusterRole/msop',
       'ClusterRoleBinding/msop',
+      'CustomResourceDefinition/environments.msop.dev',
       'CustomResourceDefinition/microservices.msop.dev',
       'Deployment/msop',
       'PodDisruptionBudget/msop',
@@ -130,7 +131,10 @@ describe('helm template', () => {
       'Service/msop-metrics',
       'ServiceAccount/msop',
     ]);
-    expect(find(docs, 'ClusterRole')[0]!.rules).toEqual(chartRules('msop.rules'));
+    expect(find(docs, 'ClusterRole')[0]!.rules).toEqual([
+      ...chartRules('msop.rules'),
+      ...chartRules('msop.clusterRules'),
+    ]);
     expect(find(docs, 'Role', 'msop-leader-election', ns)[0]!.rules).toEqual(chartRules('msop.leaderElectionRules'));
 
     const deployment = find(docs, 'Deployment')[0]! as unknown as V1Deployment;
@@ -191,8 +195,11 @@ describe('helm template', () => {
       `prometheus.authSecret=${monitoring}/prom-token`,
     );
     const docs = render(output);
-    expect(find(docs, 'ClusterRole')).toEqual([]);
-    expect(find(docs, 'ClusterRoleBinding')).toEqual([]);
+    // Environments and namespaces are cluster-scoped: one ClusterRole reads them, and nothing else.
+    expect(find(docs, 'ClusterRole').map((r) => [r.metadata.name, r.rules])).toEqual([
+      ['msop-environments', chartRules('msop.clusterRules')],
+    ]);
+    expect(find(docs, 'ClusterRoleBinding').map((r) => r.metadata.name)).toEqual(['msop-environments']);
     for (const ns of [shop, payments]) {
       expect(find(docs, 'Role', 'msop', ns)[0]?.rules).toEqual(chartRules('msop.rules'));
       expect(find(docs, 'RoleBinding', 'msop', ns)).toHaveLength(1);
@@ -224,9 +231,10 @@ describe('helm template', () => {
     const expected = new Map<string, string[]>();
     for (const type of resourceTypes) {
       const access = OPERATOR_ACCESS[type.kind]!;
-      if (access.scope !== 'watched') continue;
+      if (access.scope !== 'watched' && access.scope !== 'cluster') continue;
       expected.set(`${groupOf(type.apiVersion)}/${type.plural}`, [...access.verbs].sort());
-      if (access.status) expected.set(`${groupOf(type.apiVersion)}/${type.plural}/status`, [...access.status].sort());
+      if ('status' in access && access.status)
+        expected.set(`${groupOf(type.apiVersion)}/${type.plural}/status`, [...access.status].sort());
     }
     expect(Object.fromEntries(flatten(find(docs, 'ClusterRole')[0]!.rules!))).toEqual(Object.fromEntries(expected));
   });
@@ -257,14 +265,19 @@ async function grantedTo(sa: string, releaseNs: string, ns: string): Promise<Rec
 
 /** The rows `kubectl auth can-i --list` prints for the access table in a watched namespace. */
 function expectedRows(): Record<string, string[]> {
+  return { ...rowsOf('watched'), ...rowsOf('cluster') };
+}
+
+/** The rows of one scope of the access table; the cluster-scoped ones show in every namespace. */
+function rowsOf(scope: 'watched' | 'cluster'): Record<string, string[]> {
   const rows: Record<string, string[]> = {};
   for (const type of resourceTypes) {
     const access = OPERATOR_ACCESS[type.kind]!;
-    if (access.scope !== 'watched') continue;
+    if (access.scope !== scope) continue;
     const group = groupOf(type.apiVersion);
     const resource = group ? `${type.plural}.${group}` : type.plural;
     rows[resource] = [...access.verbs].sort();
-    if (access.status) rows[`${resource}/status`] = [...access.status].sort();
+    if ('status' in access && access.status) rows[`${resource}/status`] = [...access.status].sort();
   }
   return rows;
 }
@@ -429,9 +442,10 @@ describe('helm install, namespaced', () => {
       '--timeout=120s',
     );
     const sa = release;
-    expect(await grantedTo(sa, releaseNs, other)).toEqual({});
+    expect(await grantedTo(sa, releaseNs, other)).toEqual(rowsOf('cluster'));
     expect(await grantedTo(sa, releaseNs, watched)).toEqual(expectedRows());
     expect(await grantedTo(sa, releaseNs, releaseNs)).toEqual({
+      ...rowsOf('cluster'),
       ...LEASE_ROWS,
       'secrets [prom-token]': ['get'],
     });

@@ -40,6 +40,20 @@ them in the release namespace only.
   verbs: [get, list, watch, create, patch, delete]
 {{- end }}
 
+{{/*
+The cluster-scoped reads, whatever the watched namespaces: the Environments, and the
+namespaces' labels their namespaceSelectors match. The operator lists and watches them
+(metadata only for namespaces) and never gets, writes or deletes either.
+*/}}
+{{- define "msop.clusterRules" -}}
+- apiGroups: [msop.dev]
+  resources: [environments]
+  verbs: [list, watch]
+- apiGroups: [""]
+  resources: [namespaces]
+  verbs: [list, watch]
+{{- end }}
+
 {{/* The leader-election rules, in the release namespace. */}}
 {{- define "msop.leaderElectionRules" -}}
 - apiGroups: [coordination.k8s.io]
