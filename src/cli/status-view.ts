@@ -25,6 +25,7 @@
 import type { Condition, Microservice } from '../api/types';
 import { formatDuration } from '../api/duration';
 import { describeStep, releaseSteps, type Step } from '../rollout/steps';
+import { effectiveValue } from './explain-view';
 
 export interface RenderOptions {
   /** ANSI colours; only for a terminal. */
@@ -61,8 +62,9 @@ export function renderStatus(microservice: Microservice, now: Date, options: Ren
   if (status.failedRevision)
     field('Failed', `${status.failedRevision} (rolled back; kubectl msop retry to release it again)`);
 
-  const strategy = spec.release?.strategy ?? 'Rolling';
-  const router = spec.release?.canary?.traffic?.router ?? 'replicas';
+  // The effective values: an Environment or the operator may set what the spec leaves out.
+  const strategy = (effectiveValue(microservice, 'release.strategy') as string | undefined) ?? 'Rolling';
+  const router = (effectiveValue(microservice, 'release.canary.traffic.router') as string | undefined) ?? 'replicas';
   field('Strategy', strategy === 'Canary' ? `Canary, router ${router}` : strategy);
   if (spec.release?.paused) field('Hold', `spec.release.paused is true (kubectl msop resume ${metadata.name})`);
 
