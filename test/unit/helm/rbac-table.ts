@@ -7,7 +7,7 @@ import yaml from 'js-yaml';
 
 export type Access =
   /** Granted in every watched namespace (ClusterRole, or a Role per namespace). */
-  | { scope: 'watched'; verbs: string[]; status?: string[] }
+  | { scope: 'watched'; verbs: string[]; status?: string[]; scale?: string[] }
   /** Cluster-scoped reads, granted by a ClusterRole in both install modes (msop.clusterRules). */
   | { scope: 'cluster'; verbs: string[] }
   /** Granted in the release namespace by the leader-election Role. */
@@ -22,7 +22,8 @@ export const OPERATOR_ACCESS: Record<string, Access> = {
   Microservice: { scope: 'watched', verbs: ['get', 'list', 'watch', 'patch'], status: ['patch'] },
   Environment: { scope: 'cluster', verbs: ['list', 'watch'] },
   Namespace: { scope: 'cluster', verbs: ['list', 'watch'] },
-  Deployment: { scope: 'watched', verbs: CHILD },
+  // The canary release scales the stable Deployment through its scale subresource.
+  Deployment: { scope: 'watched', verbs: CHILD, scale: ['patch'] },
   ReplicaSet: { scope: 'watched', verbs: CHILD },
   Service: { scope: 'watched', verbs: CHILD },
   PodDisruptionBudget: { scope: 'watched', verbs: CHILD },
