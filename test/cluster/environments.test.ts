@@ -18,7 +18,8 @@ import {
 } from './harness';
 import { ReleaseRecorder } from './release-recorder';
 
-const ns = operatorNamespace('environments', { resyncSeconds: 1 });
+// No periodic resync: every reconcile after a change here comes from the Environment and Namespace watches.
+const ns = operatorNamespace('environments');
 const tag = randomBytes(3).toString('hex');
 const LABEL = 'msop.dev/environment';
 const main = `test-${tag}`;
@@ -132,12 +133,13 @@ test('an Environment change that alters nothing makes zero writes', async () => 
     { timeoutMs: 30_000, message: 'the cluster to settle' },
   );
   const writes = ns.operator.client.writes.length;
+  const reconciles = ns.operator.manager.reconciles;
   // A lower limit both still meet, and an annotation: nothing any Microservice renders changes.
   await patchEnvironment(main, { spec: { limits: { maxReplicas: 4 } }, metadata: { annotations: { note: 'no-op' } } });
-  const reconciles = ns.operator.manager.reconciles;
-  await eventually(() => ns.operator.manager.reconciles >= reconciles + 6, {
+  // The watch enqueues both Microservices (the cluster had settled: nothing else does).
+  await eventually(() => ns.operator.manager.reconciles >= reconciles + 2, {
     timeoutMs: 15_000,
-    message: 'reconciles after the Environment change',
+    message: 'the reconciles the Environment change enqueued',
   });
   expect(ns.operator.client.writes.slice(writes)).toEqual([]);
   expect(await resourceVersions()).toEqual(before);
@@ -247,4 +249,64 @@ test('a Microservice that asks for more replicas than the limit stalls with the 
   await client.mergePatch('msop.dev/v1alpha1', 'Microservice', ns.name, 'own', { spec: { replicas: 4 } });
   await waitReady(ns.name, 'own');
   expect((await deployment('own')).spec?.replicas).toBe(4);
+});
+
+test("the Environment's envFrom ConfigMap lives in the namespace and is tracked: a change to it is a canary release", async () => {
+  await client.create({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'env-settings', namespace: ns.name },
+    data: { MODE: 'one' },
+  } as KubernetesObject);
+  await patchEnvironment(main, { spec: { envFrom: [{ configMapRef: { name: 'env-settings' } }] } });
+  const release = async (name: string, before: string | undefined) => {
+    const held = await eventually(
+      async () => {
+        const ms = await getMicroservice(ns.name, name);
+        return ms.status?.phase === 'Paused' && ms.status.canaryRevision && ms.status.stableRevision === before
+          ? ms
+          : undefined;
+      },
+      { timeoutMs: 30_000, message: `${name} to hold a canary of the new revision` },
+    );
+    await kubectl('annotate', 'msvc', name, '-n', ns.name, 'msop.dev/action=promote');
+    return (
+      await eventually(
+        async () => {
+          const ms = await getMicroservice(ns.name, name);
+          return ms.status?.phase === 'Ready' && ms.status.stableRevision === held.status?.canaryRevision
+            ? ms
+            : undefined;
+        },
+        { timeoutMs: 30_000, message: `${name} to be promoted` },
+      )
+    ).status?.stableRevision;
+  };
+  const first = await release('plain', (await getMicroservice(ns.name, 'plain')).status?.stableRevision);
+  expect(app(await deployment('plain')).envFrom).toEqual([{ configMapRef: { name: 'env-settings' } }]);
+
+  // Only the content changes: the pod template is the same, the revision is not.
+  await client.mergePatch('v1', 'ConfigMap', ns.name, 'env-settings', { data: { MODE: 'two' } });
+  const second = await release('plain', first);
+  expect(second).not.toBe(first);
+});
+
+test("a namespace relabelled into another Environment takes that Environment's defaults", async () => {
+  const alt = `alt-${tag}`;
+  await createEnvironment(alt, {
+    namespaceSelector: { matchLabels: { [LABEL]: alt } },
+    defaults: { replicas: 1, release: { strategy: 'Rolling' } },
+  });
+  await client.mergePatch('v1', 'Namespace', '', ns.name, { metadata: { labels: { [LABEL]: alt } } });
+  const moved = await eventually(
+    async () => {
+      const ms = await getMicroservice(ns.name, 'plain');
+      return ms.status?.environment === alt && ms.status.phase === 'Ready' ? ms : undefined;
+    },
+    { timeoutMs: 30_000, message: `plain to be Ready in Environment ${alt}` },
+  );
+  expect(moved.status?.canaryRevision).toBeUndefined();
+  const d = await deployment('plain');
+  expect(d.spec?.replicas).toBe(1);
+  expect(envOf(d).ENVIRONMENT).toBeUndefined();
 });
