@@ -79,7 +79,7 @@ export interface MicroserviceSpec {
   };
   podTemplate?: PodTemplateOverride;
   /**
-   * The number of pods of the stable revision. Ignored while autoscaling is set, when the HorizontalPodAutoscaler decides. Also set by kubectl scale through the scale subresource. 0 stops the service. When unset: the default of the namespace's Environment, else 1.
+   * The number of pods of the stable revision. Ignored while autoscaling is set, when the HorizontalPodAutoscaler decides. Also set by kubectl scale through the scale subresource. 0 stops the service. When unset: the default of the namespace's Environment, else 1 (reading the scale subresource, as an external HorizontalPodAutoscaler does, needs it set).
    */
   replicas?: number;
   autoscaling?: Autoscaling;

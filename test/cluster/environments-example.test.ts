@@ -149,3 +149,10 @@ test('kubectl msop explain prints the effective spec and where each field came f
     'placement.spreadAcrossNodes': ['built-in', 'true'],
   });
 });
+
+test('kubectl explain documents the Environment', async () => {
+  const limits = await kubectl('explain', 'environment.spec.limits.maxReplicas');
+  expect(limits).toMatch(/The most pods a Microservice may ask for/);
+  const release = await kubectl('explain', 'environment.spec.defaults.release.canary.stepWeight');
+  expect(release).toMatch(/DESCRIPTION:/);
+});
