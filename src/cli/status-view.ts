@@ -22,7 +22,7 @@
 //   Conditions
 //     TYPE         STATUS  REASON       AGE
 //     Ready        False   Progressing  2m
-import type { Condition, Microservice } from '../api/types';
+import type { CanarySettings, Condition, Microservice } from '../api/types';
 import { formatDuration } from '../api/duration';
 import { describeStep, releaseSteps, type Step } from '../rollout/steps';
 import { effectiveValue } from './explain-view';
@@ -122,7 +122,13 @@ function stepLines(microservice: Microservice, now: Date, paint: Paint): string[
   const status = microservice.status ?? {};
   let steps: Step[];
   try {
-    steps = releaseSteps(microservice.spec.release?.canary);
+    // The effective steps: an Environment or the operator may define them (status.defaulted).
+    const effective = Object.fromEntries(
+      ['steps', 'stepWeight', 'maxWeight', 'stepInterval']
+        .map((key) => [key, effectiveValue(microservice, `release.canary.${key}`)])
+        .filter(([, value]) => value !== undefined),
+    ) as CanarySettings;
+    steps = releaseSteps(effective);
   } catch (err) {
     return ['Steps', `  cannot be run: ${(err as Error).message}`];
   }

@@ -1,6 +1,7 @@
 // kubectl msop explain: the effective spec, field by field, with the source of each value.
 import type { Microservice } from '../../../src/api/types';
 import { effectiveValue, explainFields, renderExplain } from '../../../src/cli/explain-view';
+import { renderStatus } from '../../../src/cli/status-view';
 
 function ms(spec: Partial<Microservice['spec']>, status: Microservice['status'] = {}, generation = 2): Microservice {
   return {
@@ -95,4 +96,20 @@ test.each<[string, Microservice, RegExp]>([
   ['no Environment', ms({}), /^Microservice shop-prod\/orders: no Environment\n/],
 ])('renderExplain says when: %s', (_name, microservice, expected) => {
   expect(renderExplain(microservice)).toMatch(expected);
+});
+
+test('status draws the steps and strategy an Environment defined', () => {
+  const fromEnvironment = ms(
+    {},
+    {
+      defaulted: [
+        { field: 'release.canary.stepWeight', source: 'Environment/production', value: '25' },
+        { field: 'release.canary.maxWeight', source: 'Environment/production', value: '50' },
+        { field: 'release.strategy', source: 'Environment/production', value: '"Canary"' },
+      ],
+    },
+  );
+  const view = renderStatus(fromEnvironment, new Date('2026-01-01T00:00:00Z'));
+  expect(view).toMatch(/Strategy\s+Canary, router replicas/);
+  expect(view).toMatch(/1 +setWeight 25\n +2 +pause 1m\n +3 +setWeight 50\n/);
 });
