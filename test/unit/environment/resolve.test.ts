@@ -1,5 +1,8 @@
 // The effective Microservice: the Microservice's own field, then its Environment, then the operator's
 // flags, then built-in defaults; ambiguity and exceeded limits are errors, never guesses.
+import { load } from 'js-yaml';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Environment, EnvironmentSpec } from '../../../src/api/environment.generated';
 import type { MicroserviceSpec } from '../../../src/api/types';
 import { type OperatorDefaults, type Resolution, resolveMicroservice } from '../../../src/environment/resolve';
@@ -314,4 +317,56 @@ describe('without an Environment or operator defaults', () => {
       stableStringify(renderChildren({ microservice: m, tracked: noTracked, defaults: renderDefaults }));
     expect(render(resolution.microservice)).toBe(render(ms));
   });
+});
+
+test("an Environment at its schema's limits fits in status.defaulted's maxItems", () => {
+  const read = (file: string) =>
+    load(readFileSync(join(__dirname, '..', '..', '..', 'crds', file), 'utf8')) as {
+      spec: {
+        versions: {
+          schema: {
+            openAPIV3Schema: { properties: Record<string, { properties: Record<string, { maxItems: number }> }> };
+          };
+        }[];
+      };
+    };
+  const schema = (file: string) => read(file).spec.versions[0]!.schema.openAPIV3Schema.properties;
+  const envSpec = schema('environment.yaml').spec!.properties;
+  const maxItems = schema('microservice.yaml').status!.properties.defaulted!.maxItems;
+  const full = environment('production', {
+    env: Array.from({ length: envSpec.env!.maxItems }, (_, i) => ({ name: `V${i}`, value: String(i) })),
+    envFrom: Array.from({ length: envSpec.envFrom!.maxItems }, (_, i) => ({ configMapRef: { name: `c${i}` } })),
+    defaults: {
+      replicas: 2,
+      placement: {
+        spreadAcrossZones: true,
+        spreadAcrossNodes: true,
+        nodeSelector: { a: 'b' },
+        tolerations: [],
+        affinity: {},
+      },
+      disruptionBudget: { maxUnavailable: 1 },
+      resources: { requests: { cpu: '1' }, limits: { memory: '1Gi' } },
+      release: {
+        strategy: 'Canary',
+        progressDeadlineSeconds: 60,
+        canary: { stepWeight: 10, maxWeight: 50, stepInterval: '1m', traffic: { router: 'replicas' } },
+        analysis: {
+          interval: '1m',
+          startDelay: '1m',
+          failureLimit: 1,
+          inconclusiveLimit: 1,
+          onInconclusive: 'Pause',
+          alpha: 0.05,
+          baseline: { mode: 'Fresh' },
+          prometheus: { address: 'http://p:9090', timeout: '5s', headers: {}, authSecretRef: { name: 's' } },
+          metrics: [],
+          webhooks: [],
+        },
+      },
+    },
+  });
+  const resolution = effective({}, [full]);
+  expect(resolution.defaulted.length).toBeGreaterThan(envSpec.env!.maxItems + envSpec.envFrom!.maxItems);
+  expect(resolution.defaulted.length).toBeLessThanOrEqual(maxItems);
 });
