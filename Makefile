@@ -60,7 +60,7 @@ helm-build: ## Build helm from its Go module into the cluster binaries' cache (o
 	hack/helm/build.sh
 
 .PHONY: helm-crd
-helm-crd: ## Copy crds/microservice.yaml into the chart (npm run lint fails while they differ)
+helm-crd: ## Copy crds/*.yaml into the chart (npm run lint fails while they differ)
 	node hack/helm/check-crd.mjs --fix
 
 .PHONY: test-cluster
@@ -75,9 +75,9 @@ test-e2e: build ## End-to-end tests: fresh control plane, real Prometheus (Debia
 test: lint typecheck gen-check test-unit test-cluster test-e2e ## Everything CI runs
 
 .PHONY: install-crd
-install-crd: ## Apply the CRD to the current kubeconfig context
-	kubectl apply --server-side -f crds/microservice.yaml
-	for _ in $$(seq 1 300); do [ "$$(kubectl get crd microservices.msop.dev -o jsonpath='{.status.conditions[?(@.type=="Established")].status}')" = True ] && break; sleep 0.2; done
+install-crd: ## Apply the CRDs (Microservice, Environment) to the current kubeconfig context
+	kubectl apply --server-side -f crds/microservice.yaml -f crds/environment.yaml
+	for crd in microservices.msop.dev environments.msop.dev; do for _ in $$(seq 1 300); do [ "$$(kubectl get crd $$crd -o jsonpath='{.status.conditions[?(@.type=="Established")].status}')" = True ] && break; sleep 0.2; done; done
 
 .PHONY: run
 run: build ## Run the operator against the current kubeconfig context

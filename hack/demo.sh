@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . hack/cluster/env.sh
 hack/cluster/up.sh
-kubectl apply --server-side -f crds/microservice.yaml >/dev/null
+kubectl apply --server-side -f crds/microservice.yaml -f crds/environment.yaml >/dev/null
 # Not `kubectl wait`: right after the apply the CRD has no conditions yet, and kubectl wait fails on that.
 for _ in $(seq 1 300); do
   [ "$(kubectl get crd microservices.msop.dev -o jsonpath='{.status.conditions[?(@.type=="Established")].status}')" = True ] && break

@@ -23,7 +23,10 @@ export interface OperatorConfig {
   metricsPort: number;
   /** Prometheus for analyses that name none. */
   prometheusAddress?: string;
-  /** The Secret with the Prometheus credentials ("name" in the operator's namespace, or "namespace/name"). */
+  /**
+   * The Secret with the credentials of the operator's Prometheus ("name" in the operator's namespace, POD_NAMESPACE,
+   * or "namespace/name"); used for analyses whose Prometheus address is the operator's own.
+   */
   prometheusAuthSecret?: { namespace?: string; name: string };
   /** Traffic router for Microservices that name none. */
   defaultRouter: TrafficRouter;
@@ -108,6 +111,16 @@ function secretRef(name: string, raw: string | undefined): { namespace?: string;
   return parts.length === 2 ? { namespace: parts[0]!, name: parts[1]! } : { name: parts[0]! };
 }
 
+/** A bare Secret name lives in the operator's own namespace (POD_NAMESPACE), as the chart's RBAC grants it. */
+function authSecret(
+  raw: string | undefined,
+  podNamespace: string | undefined,
+): { namespace?: string; name: string } | undefined {
+  const ref = secretRef('prometheus-auth-secret', raw);
+  if (!ref || ref.namespace || !podNamespace) return ref;
+  return { namespace: podNamespace, name: ref.name };
+}
+
 function jsonObject<T>(name: string, raw: string | undefined, example: string): T | undefined {
   if (raw === undefined || raw === '') return undefined;
   let value: unknown;
@@ -186,7 +199,7 @@ export function loadConfig(
     healthPort,
     metricsPort,
     ...optional('prometheusAddress', httpUrl('prometheus-address', get('prometheus-address'))),
-    ...optional('prometheusAuthSecret', secretRef('prometheus-auth-secret', get('prometheus-auth-secret'))),
+    ...optional('prometheusAuthSecret', authSecret(get('prometheus-auth-secret'), env.POD_NAMESPACE)),
     defaultRouter: defaultRouter as TrafficRouter,
     ...optional(
       'defaultAnalysis',

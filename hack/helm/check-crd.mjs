@@ -1,28 +1,36 @@
-// The chart ships the CRD in helm/msop/crds/ as a byte-identical copy of
-// crds/microservice.yaml (the single source of truth). A symlink would not do:
-// Argo CD and Flux refuse charts from git whose symlinks point outside the chart.
-// `node hack/helm/check-crd.mjs` fails when the copy drifted; `--fix` copies it.
-import { copyFileSync, readFileSync } from 'node:fs';
+// The chart ships the CRDs in helm/msop/crds/ as byte-identical copies of crds/*.yaml
+// (the single source of truth). A symlink would not do: Argo CD and Flux refuse charts
+// from git whose symlinks point outside the chart.
+// `node hack/helm/check-crd.mjs` fails when a copy drifted; `--fix` copies them.
+import { copyFileSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const source = path.join(root, 'crds', 'microservice.yaml');
-const copy = path.join(root, 'helm', 'msop', 'crds', 'microservice.yaml');
-
-if (process.argv.includes('--fix')) {
-  copyFileSync(source, copy);
-  process.exit(0);
+const files = readdirSync(path.join(root, 'crds')).filter((f) => f.endsWith('.yaml'));
+const copies = readdirSync(path.join(root, 'helm', 'msop', 'crds')).filter((f) => f.endsWith('.yaml'));
+const fix = process.argv.includes('--fix');
+let failed = false;
+for (const file of files) {
+  const source = path.join(root, 'crds', file);
+  const copy = path.join(root, 'helm', 'msop', 'crds', file);
+  if (fix) {
+    copyFileSync(source, copy);
+    continue;
+  }
+  let same = false;
+  try {
+    same = readFileSync(source).equals(readFileSync(copy));
+  } catch {
+    // A missing copy differs.
+  }
+  if (!same) {
+    console.error(`helm/msop/crds/${file} differs from crds/${file}: run \`make helm-crd\` to copy it.`);
+    failed = true;
+  }
 }
-let same = false;
-try {
-  same = readFileSync(source).equals(readFileSync(copy));
-} catch {
-  // A missing copy differs.
+for (const file of copies.filter((f) => !files.includes(f))) {
+  console.error(`helm/msop/crds/${file} has no source in crds/: remove it.`);
+  failed = true;
 }
-if (!same) {
-  console.error(
-    'helm/msop/crds/microservice.yaml differs from crds/microservice.yaml: run `make helm-crd` to copy it.',
-  );
-  process.exit(1);
-}
+if (failed) process.exit(1);

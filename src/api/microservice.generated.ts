@@ -79,7 +79,7 @@ export interface MicroserviceSpec {
   };
   podTemplate?: PodTemplateOverride;
   /**
-   * The number of pods of the stable revision. Ignored while autoscaling is set, when the HorizontalPodAutoscaler decides. Also set by kubectl scale through the scale subresource. 0 stops the service. Default 1.
+   * The number of pods of the stable revision. Ignored while autoscaling is set, when the HorizontalPodAutoscaler decides. Also set by kubectl scale through the scale subresource. 0 stops the service. When unset: the default of the namespace's Environment, else 1 (reading the scale subresource, as an external HorizontalPodAutoscaler does, needs it set).
    */
   replicas?: number;
   autoscaling?: Autoscaling;
@@ -263,11 +263,11 @@ export interface Autoscaling {
  */
 export interface Placement {
   /**
-   * Spread pods evenly across zones (a topology spread constraint on topology.kubernetes.io/zone, maxSkew 1, scheduling anyway when it cannot be met). Default true. The constraint does not depend on the replica count, so scaling never starts a new revision.
+   * Spread pods evenly across zones (a topology spread constraint on topology.kubernetes.io/zone, maxSkew 1, scheduling anyway when it cannot be met). When unset: the namespace's Environment, else true. The constraint does not depend on the replica count, so scaling never starts a new revision.
    */
   spreadAcrossZones?: boolean;
   /**
-   * Spread pods evenly across nodes (a topology spread constraint on kubernetes.io/hostname, maxSkew 1, scheduling anyway when it cannot be met). Default true.
+   * Spread pods evenly across nodes (a topology spread constraint on kubernetes.io/hostname, maxSkew 1, scheduling anyway when it cannot be met). When unset: the default of the namespace's Environment, else true.
    */
   spreadAcrossNodes?: boolean;
   /**
@@ -326,7 +326,7 @@ export interface ServiceSettings {
  */
 export interface ReleaseSettings {
   /**
-   * The release strategy. Rolling replaces the pods of the Deployment gradually, never going below the desired number of ready pods (maxUnavailable 0). Canary runs the new revision in a canary ReplicaSet beside the untouched stable Deployment, shifts traffic to it step by step (release.canary), then promotes it or rolls it back. BlueGreen runs a full-size preview of the new revision beside the stable one, reachable at the Service <name>-preview, then switches all traffic to it at once, keeping the old pods warm for a fast way back (release.blueGreen). Default Rolling.
+   * The release strategy. Rolling replaces the pods of the Deployment gradually, never going below the desired number of ready pods (maxUnavailable 0). Canary runs the new revision in a canary ReplicaSet beside the untouched stable Deployment, shifts traffic to it step by step (release.canary), then promotes it or rolls it back. BlueGreen runs a full-size preview of the new revision beside the stable one, reachable at the Service <name>-preview, then switches all traffic to it at once, keeping the old pods warm for a fast way back (release.blueGreen). When unset: the namespace's Environment, else Rolling.
    */
   strategy?: 'Rolling' | 'Canary' | 'BlueGreen';
   canary?: CanarySettings;
@@ -337,7 +337,7 @@ export interface ReleaseSettings {
    */
   paused?: boolean;
   /**
-   * Seconds a rollout may go without progress. A Rolling release is then marked failed (phase Failed, the Stalled condition); a canary whose pods are not ready in time is rolled back. Default 600.
+   * Seconds a rollout may go without progress. A Rolling release is then marked failed (phase Failed, the Stalled condition); a canary whose pods are not ready in time is rolled back. When unset: the namespace's Environment, else 600.
    */
   progressDeadlineSeconds?: number;
 }
@@ -386,7 +386,7 @@ export interface CanaryStep {
  */
 export interface TrafficSettings {
   /**
-   * replicas (no mesh needed): under Canary the Service <name> selects stable and canary pods, so the weight is the ratio of ready canary pods; under BlueGreen msop moves the selector of <name> from the stable revision to the preview revision. gatewayAPI, istio and nginx set route weights between the Services <name>-stable and <name>-canary (<name>-preview under BlueGreen); the Service <name> then selects stable pods only. Default replicas.
+   * replicas (no mesh needed): under Canary the Service <name> selects stable and canary pods, so the weight is the ratio of ready canary pods; under BlueGreen msop moves the selector of <name> from the stable revision to the preview revision. gatewayAPI, istio and nginx set route weights between the Services <name>-stable and <name>-canary (<name>-preview under BlueGreen); the Service <name> then selects stable pods only. When unset: the namespace's Environment, else the operator's --default-router (Helm value defaults.router), else replicas.
    */
   router?: 'replicas' | 'gatewayAPI' | 'istio' | 'nginx';
   /**
@@ -438,11 +438,11 @@ export interface BlueGreenSettings {
    */
   autoPromotionSeconds?: number;
   /**
-   * Seconds the old pods keep running after the switch, for a fast switch back if the analysis on live traffic fails. msop then moves the Deployment to the new revision and removes the preview. Default 30.
+   * Seconds the old pods keep running after the switch, for a fast switch back if the analysis on live traffic fails. msop then moves the Deployment to the new revision and removes the preview. When unset: the namespace's Environment, else 30.
    */
   scaleDownDelaySeconds?: number;
   /**
-   * Seconds an aborted or rolled-back preview keeps running, for debugging through <name>-preview, before msop removes it. Default 30.
+   * Seconds an aborted or rolled-back preview keeps running, for debugging through <name>-preview, before msop removes it. When unset: the namespace's Environment, else 30.
    */
   abortScaleDownDelaySeconds?: number;
   /**
@@ -455,7 +455,7 @@ export interface BlueGreenSettings {
   traffic?: TrafficSettings;
 }
 /**
- * Judge a release on Prometheus metrics: a Canary at every step; a BlueGreen preview before the switch and again on live traffic after it. A step advances only after a check that passed since it began; failureLimit failed checks roll back (a critical metric at once); missing data never promotes. Example: {interval: 1m, metrics: [{name: success-rate, template: request-success-rate, thresholdRange: {min: 99}}]}
+ * Judge a release on Prometheus metrics: a Canary at every step; a BlueGreen preview before the switch and again on live traffic after it. A step advances only after a check that passed since it began; failureLimit failed checks roll back (a critical metric at once); missing data never promotes. Fields left unset come from the namespace's Environment, then from the operator's --default-analysis (Helm value defaults.analysis). Example: {interval: 1m, metrics: [{name: success-rate, template: request-success-rate, thresholdRange: {min: 99}}]}
  */
 export interface AnalysisSettings {
   /**
@@ -672,6 +672,27 @@ export interface MicroserviceStatus {
    */
   canaryReadyReplicas?: number;
   release?: ReleaseState;
+  /**
+   * The name of the Environment whose defaults, env and limits apply to this Microservice (the cluster-scoped Environment whose namespaceSelector selects its namespace); empty when none does.
+   */
+  environment?: string;
+  /**
+   * The fields of the effective spec that the Microservice leaves unset, with where their value came from, in order of the field path. `kubectl msop explain NAME` prints the effective spec from this list and the Microservice's own fields.
+   */
+  defaulted?: {
+    /**
+     * The field's path under spec, for example release.canary.stepWeight or env[ENVIRONMENT].
+     */
+    field: string;
+    /**
+     * Where the value came from: Environment/<name>, operator (a flag or Helm value of the operator) or built-in (msop's own default).
+     */
+    source: string;
+    /**
+     * The value used, as JSON.
+     */
+    value: string;
+  }[];
   analysis?: AnalysisStatus;
   /**
    * The number of pods of the Microservice, of every revision. Read by the scale subresource.

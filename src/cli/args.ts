@@ -4,7 +4,7 @@
 
 export const ACTION_COMMANDS = ['promote', 'abort', 'retry', 'skip-analysis'] as const;
 export type ActionCommand = (typeof ACTION_COMMANDS)[number];
-export const COMMANDS = [...ACTION_COMMANDS, 'pause', 'resume', 'status'] as const;
+export const COMMANDS = [...ACTION_COMMANDS, 'pause', 'resume', 'status', 'explain'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export interface CommandArgs {
@@ -25,7 +25,7 @@ export interface CommandArgs {
 
 export type ParsedArgs = CommandArgs | { kind: 'help' } | { kind: 'error'; message: string };
 
-export const USAGE = `kubectl msop: drive msop canary and blue-green releases
+export const USAGE = `kubectl msop: drive msop canary and blue-green releases, and explain what applies
 
 Usage:
   kubectl msop <command> NAME [-n NAMESPACE] [--context CONTEXT]
@@ -41,6 +41,8 @@ Commands:
   skip-analysis NAME        Pass the current analysis without waiting (msop.dev/action: skip-analysis)
   pause NAME                Hold the release where it is (spec.release.paused: true)
   resume NAME               Continue a paused release (spec.release.paused: false)
+  explain NAME              Print the effective spec, field by field, and where each value came from:
+                            the Microservice, its Environment, the operator (flags, Helm values) or built-in
   help                      Show this text
 
 Flags:

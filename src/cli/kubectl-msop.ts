@@ -9,6 +9,7 @@ import { KubeClient } from '../kube/client';
 import { ApiError, errorMessage, isGone, isNotFound } from '../kube/errors';
 import { resourcePath, resourceType } from '../kube/resources';
 import { type CommandArgs, parseArgs, USAGE } from './args';
+import { effectiveValue, renderExplain } from './explain-view';
 import { renderStatus } from './status-view';
 
 /** The few calls the plugin makes, so tests can run it without a cluster. */
@@ -75,6 +76,9 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
         return 0;
       case 'status':
         return parsed.watch ? await watchStatus(target, deps) : await showStatus(target, deps);
+      case 'explain':
+        deps.stdout.write(renderExplain(await withNotFound(target, api.get(target.namespace, target.name))));
+        return 0;
       default:
         await requestAction(
           target,
@@ -106,7 +110,7 @@ async function requestAction(target: Target, action: ReleaseAction, deps: CliDep
 /** Says when an action has nothing to act on, as far as the status shows: msop then removes it without effect. */
 function actionNote(ms: Microservice, action: ReleaseAction): string | undefined {
   const status = ms.status ?? {};
-  const strategy = ms.spec.release?.strategy ?? 'Rolling';
+  const strategy = (effectiveValue(ms, 'release.strategy') as string | undefined) ?? 'Rolling';
   if (strategy === 'Rolling')
     return `${ms.metadata.name} uses the ${strategy} strategy; ${action} acts on Canary and BlueGreen releases`;
   if (action === 'retry') {
@@ -257,7 +261,7 @@ async function withNotFound<T>(target: Target, call: Promise<T>): Promise<T> {
 function describeError(err: unknown, args: CommandArgs): string {
   if (err instanceof CliError) return err.message;
   if (err instanceof ApiError && err.statusCode === 403) {
-    return `not allowed to ${args.command === 'status' ? 'read' : 'change'} microservice "${args.name}": ${err.message}`;
+    return `not allowed to ${args.command === 'status' || args.command === 'explain' ? 'read' : 'change'} microservice "${args.name}": ${err.message}`;
   }
   const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
   if (err instanceof TypeError && err.message === 'fetch failed') return `cannot reach the API server${cause}`;

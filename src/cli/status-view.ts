@@ -22,10 +22,10 @@
 //   Conditions
 //     TYPE         STATUS  REASON       AGE
 //     Ready        False   Progressing  2m
-import type { Condition, Microservice } from '../api/types';
+import type { CanarySettings, Condition, Microservice } from '../api/types';
 import { formatDuration } from '../api/duration';
-import { trafficOf } from '../render/defaults';
 import { describeStep, releaseSteps, type Step } from '../rollout/steps';
+import { effectiveValue } from './explain-view';
 
 export interface RenderOptions {
   /** ANSI colours; only for a terminal. */
@@ -57,7 +57,8 @@ export function renderStatus(microservice: Microservice, now: Date, options: Ren
       `status is for generation ${status.observedGeneration}; the spec is at generation ${metadata.generation}`,
     );
   }
-  const strategy = spec.release?.strategy ?? 'Rolling';
+  // The effective values: an Environment or the operator may set what the spec leaves out.
+  const strategy = (effectiveValue(microservice, 'release.strategy') as string | undefined) ?? 'Rolling';
   const blueGreen = strategy === 'BlueGreen';
   field('Stable', status.stableRevision ?? '-');
   field(blueGreen ? 'Preview' : 'Canary', status.canaryRevision ?? '-');
@@ -65,7 +66,9 @@ export function renderStatus(microservice: Microservice, now: Date, options: Ren
   if (status.failedRevision)
     field('Failed', `${status.failedRevision} (rolled back; kubectl msop retry to release it again)`);
 
-  const router = trafficOf(spec)?.router ?? 'replicas';
+  const router =
+    (effectiveValue(microservice, `release.${blueGreen ? 'blueGreen' : 'canary'}.traffic.router`) as
+      string | undefined) ?? 'replicas';
   field('Strategy', strategy === 'Rolling' ? strategy : `${strategy}, router ${router}`);
   if (spec.release?.paused) field('Hold', `spec.release.paused is true (kubectl msop resume ${metadata.name})`);
 
@@ -170,7 +173,13 @@ function stepLines(microservice: Microservice, now: Date, paint: Paint): string[
   const status = microservice.status ?? {};
   let steps: Step[];
   try {
-    steps = releaseSteps(microservice.spec.release?.canary);
+    // The effective steps: an Environment or the operator may define them (status.defaulted).
+    const effective = Object.fromEntries(
+      ['steps', 'stepWeight', 'maxWeight', 'stepInterval']
+        .map((key) => [key, effectiveValue(microservice, `release.canary.${key}`)])
+        .filter(([, value]) => value !== undefined),
+    ) as CanarySettings;
+    steps = releaseSteps(effective);
   } catch (err) {
     return ['Steps', `  cannot be run: ${(err as Error).message}`];
   }

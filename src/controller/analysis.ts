@@ -49,6 +49,12 @@ export interface AnalysisOutcome {
   verdicts: { metric: string; verdict: string }[];
 }
 
+/** --prometheus-auth-secret: a Secret in the operator's namespace, and the addresses (the operator's Prometheus) it is for. */
+export interface OperatorCredentials {
+  secret: { namespace?: string; name: string };
+  addresses: string[];
+}
+
 export class AnalysisRunner {
   private readonly providers = new Map<string, PrometheusProvider>();
 
@@ -56,6 +62,8 @@ export class AnalysisRunner {
     private readonly client: KubeClient,
     private readonly log: Logger,
     private readonly defaultPrometheusAddress?: string,
+    /** The operator's Prometheus credentials, for the operator's own Prometheus addresses only. */
+    private readonly operatorCredentials?: OperatorCredentials,
   ) {}
 
   /** Resolves the spec's analysis, or throws a TerminalError a person can act on. */
@@ -234,9 +242,28 @@ export class AnalysisRunner {
       );
     }
     let credentials = {};
-    if (prometheus.authSecretRef) {
-      const { namespace = '' } = microservice.metadata;
-      const name = prometheus.authSecretRef.name;
+    // The Microservice's own Secret, else the operator's one when the address is the operator's Prometheus.
+    const operator = this.operatorCredentials;
+    const source = prometheus.authSecretRef
+      ? {
+          namespace: microservice.metadata.namespace ?? '',
+          name: prometheus.authSecretRef.name,
+          named: 'release.analysis.prometheus.authSecretRef',
+        }
+      : operator && operator.addresses.includes(prometheus.address.replace(/\/+$/, ''))
+        ? {
+            namespace: operator.secret.namespace ?? '',
+            name: operator.secret.name,
+            named: "the operator's --prometheus-auth-secret (Helm value prometheus.authSecret)",
+          }
+        : undefined;
+    if (source) {
+      const { namespace, name } = source;
+      if (namespace === '')
+        throw new TerminalError(
+          'SecretNotFound',
+          `${source.named} names the Secret ${name} without a namespace, and the operator has no POD_NAMESPACE; use namespace/name`,
+        );
       let secret: { data?: Record<string, string> };
       try {
         secret = (await this.client.get('v1', 'Secret', namespace, name)) as { data?: Record<string, string> };
@@ -244,7 +271,7 @@ export class AnalysisRunner {
         if (isNotFound(err))
           throw new TerminalError(
             'SecretNotFound',
-            `Secret ${namespace}/${name} named in release.analysis.prometheus.authSecretRef was not found`,
+            `Secret ${namespace}/${name} named in ${source.named} was not found`,
           );
         throw err;
       }

@@ -2,6 +2,7 @@
 // only enqueue keys; everything else happens in reconcile.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { GROUP, KIND, LABEL_MANAGED_BY, MANAGED_BY } from '../api/constants';
+import type { Environment } from '../api/environment.generated';
 import type { Microservice } from '../api/types';
 import type { OperatorConfig } from '../config';
 import type { KubeClient } from '../kube/client';
@@ -10,6 +11,8 @@ import { EventRecorder } from '../kube/events';
 import { Informer, type InformerEventType, objectKey } from '../kube/informer';
 import type { Logger } from '../observability/logger';
 import { MeteredWorkQueue, type OperatorMetrics } from '../observability/metrics';
+import { type Resolution, resolveMicroservice } from '../environment/resolve';
+import { selects } from '../environment/selector';
 import { ownedKinds, referencedConfig } from '../render';
 import { KindCache } from './caches';
 import { Reconciler } from './reconciler';
@@ -18,7 +21,8 @@ import { WorkQueue } from './workqueue';
 export type ManagerOptions = Pick<
   OperatorConfig,
   'watchNamespaces' | 'concurrency' | 'resyncSeconds' | 'defaultResources' | 'prometheusAddress'
->;
+> &
+  Partial<Pick<OperatorConfig, 'defaultRouter' | 'defaultAnalysis' | 'prometheusAuthSecret'>>;
 
 /** Optional wiring from main.ts: metrics, and a gate that holds the workers until this replica leads. */
 export interface ManagerHooks {
@@ -33,6 +37,8 @@ export class Manager {
   reconciles = 0;
   private readonly informers: Informer<KubernetesObject>[] = [];
   private readonly microservices: KindCache<Microservice>;
+  private readonly environments: Informer<Environment & KubernetesObject>;
+  private readonly namespaceLabels: Informer<KubernetesObject>;
   private readonly reconciler: Reconciler;
   private workers: Promise<void>[] = [];
   private resyncTimer?: NodeJS.Timeout;
@@ -80,6 +86,25 @@ export class Manager {
       }
     }
 
+    // Environments and the namespaces' labels decide which Environment applies; both are cluster-scoped.
+    this.environments = new Informer<Environment & KubernetesObject>(
+      client,
+      { apiVersion: `${GROUP}/v1alpha1`, kind: 'Environment', optional: true },
+      log,
+    );
+    this.environments.on((_type, env, previous) => this.enqueueSelected(env, previous));
+    this.namespaceLabels = new Informer<KubernetesObject>(
+      client,
+      { apiVersion: 'v1', kind: 'Namespace', metadataOnly: true },
+      log,
+    );
+    this.namespaceLabels.on((type, ns, previous) => {
+      if (type === 'DELETED') return;
+      if (JSON.stringify(ns.metadata?.labels ?? {}) === JSON.stringify(previous?.metadata?.labels ?? {})) return;
+      for (const ms of this.microservices.list(ns.metadata?.name)) this.queue.add(objectKey(ms));
+    });
+    this.informers.push(this.environments as unknown as Informer<KubernetesObject>, this.namespaceLabels);
+
     this.reconciler = new Reconciler({
       client,
       microservices: this.microservices,
@@ -88,6 +113,17 @@ export class Manager {
       log,
       defaults: { resources: options.defaultResources },
       prometheusAddress: options.prometheusAddress,
+      prometheusCredentials: options.prometheusAuthSecret && {
+        secret: options.prometheusAuthSecret,
+        // The operator's credentials go with the operator's Prometheus, never to an address a team chose.
+        addresses: [
+          options.prometheusAddress,
+          (options.defaultAnalysis?.prometheus as { address?: string } | undefined)?.address,
+        ]
+          .filter((a): a is string => typeof a === 'string' && a !== '')
+          .map((a) => a.replace(/\/+$/, '')),
+      },
+      resolve: (ms) => this.resolve(ms),
       metrics: hooks.metrics,
     });
   }
@@ -165,10 +201,33 @@ export class Manager {
     if (owner) this.queue.add(`${object.metadata?.namespace}/${owner.name}`);
   }
 
+  /** The effective Microservice, from the cached Environments and namespace labels. */
+  resolve(ms: Microservice): Resolution {
+    const namespace = this.namespaceLabels.get('', ms.metadata.namespace ?? '');
+    return resolveMicroservice(ms, this.environments.list(), namespace && { ...namespace.metadata?.labels }, {
+      resources: this.options.defaultResources,
+      router: this.options.defaultRouter ?? 'replicas',
+      analysis: this.options.defaultAnalysis,
+      prometheusAddress: this.options.prometheusAddress,
+    });
+  }
+
+  /** An Environment changed: the Microservices in the namespaces it selects, or selected before, are reconciled. */
+  private enqueueSelected(env: Environment, previous?: Environment): void {
+    for (const ns of this.namespaceLabels.list()) {
+      const labels = ns.metadata?.labels ?? {};
+      if (!selects(env.spec?.namespaceSelector, labels) && !selects(previous?.spec?.namespaceSelector, labels))
+        continue;
+      for (const ms of this.microservices.list(ns.metadata?.name)) this.queue.add(objectKey(ms));
+    }
+  }
+
   private enqueueReferencing(kind: 'ConfigMap' | 'Secret', object: KubernetesObject): void {
     const name = object.metadata?.name;
     for (const ms of this.microservices.list(object.metadata?.namespace)) {
-      const refs = referencedConfig(ms.spec);
+      // The Environment's env and envFrom reference ConfigMaps and Secrets too.
+      const resolved = this.resolve(ms);
+      const refs = referencedConfig(resolved.ok ? resolved.microservice.spec : ms.spec);
       const list = kind === 'ConfigMap' ? refs.configMaps : refs.secrets;
       if (list.some((ref) => ref.name === name)) this.queue.add(objectKey(ms));
     }

@@ -53,8 +53,9 @@ import {
 } from '../rollout/release';
 import { releaseSteps, StepsError } from '../rollout/steps';
 import { type TrafficRouter, weightedRouter } from '../traffic';
+import type { Resolution } from '../environment/resolve';
 import type { KindCache } from './caches';
-import { AnalysisRunner } from './analysis';
+import { AnalysisRunner, type OperatorCredentials } from './analysis';
 import { needsApply, withAppliedHash } from './drift';
 import { deploymentComplete, deriveStatus, type Observation, statusEvents } from './status';
 
@@ -72,6 +73,10 @@ export interface ReconcilerDeps {
   defaults: RenderDefaults;
   /** The operator's default Prometheus, for analyses that name none. */
   prometheusAddress?: string;
+  /** The operator's Prometheus credentials (--prometheus-auth-secret). */
+  prometheusCredentials?: OperatorCredentials;
+  /** The effective Microservice: its Environment and the operator's defaults fill what it leaves unset. */
+  resolve?: (microservice: Microservice) => Resolution;
   metrics?: { recordAnalysisVerdict(metric: string, verdict: string): void };
   now?: () => Date;
 }
@@ -85,14 +90,17 @@ export class Reconciler {
   private readonly analysis: AnalysisRunner;
 
   constructor(private readonly deps: ReconcilerDeps) {
-    this.analysis = new AnalysisRunner(deps.client, deps.log, deps.prometheusAddress);
+    this.analysis = new AnalysisRunner(deps.client, deps.log, deps.prometheusAddress, deps.prometheusCredentials);
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace = '', name = ''] = key.split('/');
-    const microservice = this.deps.microservices.get(namespace, name);
+    const stored = this.deps.microservices.get(namespace, name);
     // Gone or going: the garbage collector removes the children through their owner references.
-    if (!microservice || microservice.metadata.deletionTimestamp) return {};
+    if (!stored || stored.metadata.deletionTimestamp) return {};
+    // From here on, the effective Microservice; two Environments or an exceeded limit stop before any write.
+    const resolution = this.deps.resolve?.(stored) ?? { ok: true, microservice: stored, defaulted: [] };
+    const microservice = resolution.ok ? resolution.microservice : stored;
     const log = this.deps.log.child({ microservice: key, generation: microservice.metadata.generation });
     const requested = microservice.metadata.annotations?.[ANNOTATION_ACTION];
     const action = ACTIONS.find((a) => a === requested);
@@ -100,11 +108,17 @@ export class Reconciler {
     let result: SyncResult;
     let failure: unknown;
     try {
+      if (!resolution.ok)
+        throw resolution.terminal
+          ? new TerminalError(resolution.reason, resolution.message)
+          : new Error(resolution.message);
       result = await this.sync(microservice, action, log);
     } catch (err) {
       failure = err;
       result = { observation: this.failedObservation(microservice, err) };
     }
+    if (resolution.ok)
+      result.observation.environment = { name: resolution.environment, defaulted: resolution.defaulted };
     const current = await this.finalizeStatus(microservice, result.observation, log);
     // The action's effect is in status now, so consuming it loses nothing; a crash before this line repeats it harmlessly.
     if (requested !== undefined && !failure) await this.consumeAction(current, requested, action !== undefined, log);

@@ -15,6 +15,7 @@ import {
 import type { Phase } from '../api/constants';
 import type { AnalysisStatus, MicroserviceStatus } from '../api/types';
 import { type Condition, type ConditionInput, removeCondition, setCondition } from './conditions';
+import type { DefaultedField } from '../environment/resolve';
 
 export interface ReconcileFailure {
   reason: string;
@@ -36,6 +37,8 @@ export interface Observation {
   failure?: ReconcileFailure;
   /** Set for Canary releases (and while a canary is drained after switching to Rolling). */
   release?: ReleaseOutcome;
+  /** The Environment that applied and the defaulted fields; absent when resolution failed (the previous ones stay). */
+  environment?: { name?: string; defaulted: DefaultedField[] };
 }
 
 export interface ReleaseOutcome {
@@ -185,6 +188,7 @@ export function deriveStatus(
     ...(stableRevision ? { stableRevision } : {}),
     ...releaseFields(previous, obs),
     ...analysisField(previous, obs),
+    ...environmentFields(previous, obs),
     replicas: (depStatus.replicas ?? 0) + (canary?.replicas ?? 0),
     readyReplicas,
     updatedReplicas: depStatus.updatedReplicas ?? 0,
@@ -226,6 +230,20 @@ function analysisHealth(analysis: AnalysisStatus): Omit<ConditionInput, 'type' |
 function analysisField(previous: MicroserviceStatus | undefined, obs: Observation): Partial<MicroserviceStatus> {
   const analysis = obs.failure ? previous?.analysis : obs.release?.analysis;
   return analysis ? { analysis } : {};
+}
+
+/** status.environment and status.defaulted; without a resolution (it failed), the previous ones. */
+function environmentFields(previous: MicroserviceStatus | undefined, obs: Observation): Partial<MicroserviceStatus> {
+  if (!obs.environment) {
+    return {
+      ...(previous?.environment ? { environment: previous.environment } : {}),
+      ...(previous?.defaulted ? { defaulted: previous.defaulted } : {}),
+    };
+  }
+  return {
+    ...(obs.environment.name ? { environment: obs.environment.name } : {}),
+    ...(obs.environment.defaulted.length > 0 ? { defaulted: obs.environment.defaulted } : {}),
+  };
 }
 
 /** Status fields that only a release writes; after a failed reconcile they are kept as they were. */

@@ -6,7 +6,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Backoff } from './backoff';
 import type { KubeClient, ObjectList, WatchEvent } from './client';
-import { ApiError, errorMessage, isGone } from './errors';
+import { ApiError, errorMessage, isGone, isNotFound } from './errors';
 import { resourcePath, resourceType } from './resources';
 
 export type InformerEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -20,6 +20,11 @@ export interface InformerOptions {
   labelSelector?: string;
   /** Cache only metadata (PartialObjectMetadata): for kinds whose content is read on demand. */
   metadataOnly?: boolean;
+  /**
+   * The kind's CRD may be missing (an upgrade that did not apply it): a 404 then counts as an empty, synced
+   * cache, so the other kinds still work, and the list is retried with backoff until the CRD appears.
+   */
+  optional?: boolean;
   /** The server closes each watch after this long; a clean close just resumes. */
   watchTimeoutSeconds?: number;
 }
@@ -56,8 +61,9 @@ export class Informer<T extends KubernetesObject> {
     this.handlers.push(handler);
   }
 
+  /** A cluster-scoped object has the namespace ''. */
   get(namespace: string, name: string): T | undefined {
-    return this.cache.get(`${namespace}/${name}`);
+    return this.cache.get(namespace ? `${namespace}/${name}` : name);
   }
 
   list(namespace?: string): T[] {
@@ -107,6 +113,16 @@ export class Informer<T extends KubernetesObject> {
           continue;
         }
         const delay = this.backoff.next();
+        if (this.options.optional && isNotFound(err)) {
+          if (!this.synced)
+            this.log.warn(
+              { kind: this.options.kind, retryInMs: delay },
+              `The ${this.options.kind} API is not installed; apply its CRD to use it`,
+            );
+          this.synced = true;
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          continue;
+        }
         this.log.warn(
           { kind: this.options.kind, err: errorMessage(err), retryInMs: delay },
           'Informer failed, restarting',

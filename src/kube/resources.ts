@@ -10,6 +10,7 @@ export interface ResourceType {
 
 const table: ResourceType[] = [
   { apiVersion: 'msop.dev/v1alpha1', kind: 'Microservice', plural: 'microservices', namespaced: true },
+  { apiVersion: 'msop.dev/v1alpha1', kind: 'Environment', plural: 'environments', namespaced: false },
   { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
   { apiVersion: 'apps/v1', kind: 'ReplicaSet', plural: 'replicasets', namespaced: true },
   { apiVersion: 'v1', kind: 'Service', plural: 'services', namespaced: true },

@@ -76,16 +76,47 @@ test.each<[string, string, Record<string, unknown>, RegExp]>([
   expect(await getOrUndefined('msop.dev/v1alpha1', 'Microservice', ns.name, name)).toBeUndefined();
 });
 
-test('a minimal Microservice is accepted and defaulted by the schema', async () => {
+test('a minimal Microservice is accepted; the schema defaults its ports and leaves the rest to its Environment', async () => {
   const created = await client.create({
     apiVersion: 'msop.dev/v1alpha1',
     kind: 'Microservice',
     metadata: { name: 'minimal', namespace: ns.name },
     spec: { image },
   });
-  expect((created as unknown as { spec: MicroserviceSpec }).spec).toMatchObject({
+  expect((created as unknown as { spec: MicroserviceSpec }).spec).toEqual({
     image,
-    replicas: 1,
-    ports: [{ name: 'http', containerPort: 8080, servicePort: 80 }],
+    ports: [{ name: 'http', containerPort: 8080, servicePort: 80, protocol: 'TCP' }],
   });
+});
+
+const selector = { matchLabels: { 'msop.dev/environment': 'admission' } };
+
+test.each<[string, Record<string, unknown>, RegExp]>([
+  ['no namespaceSelector', {}, /spec.namespaceSelector: Required value/],
+  ['an empty namespaceSelector', { namespaceSelector: {} }, /an empty selector would select every namespace/],
+  [
+    'In without values',
+    { namespaceSelector: { matchExpressions: [{ key: 'env', operator: 'In' }] } },
+    /operators In and NotIn need values/,
+  ],
+  [
+    'analysis defaults for Rolling releases',
+    { namespaceSelector: selector, defaults: { release: { strategy: 'Rolling', analysis: { interval: '1m' } } } },
+    /defaults.release.analysis applies to Canary releases only/,
+  ],
+  [
+    'both steps and the shorthand',
+    { namespaceSelector: selector, defaults: { release: { canary: { steps: [{ setWeight: 10 }], stepWeight: 10 } } } },
+    /either steps or the stepWeight\/maxWeight shorthand/,
+  ],
+  ['negative replicas', { namespaceSelector: selector, defaults: { replicas: -1 } }, /spec.defaults.replicas/],
+  ['a negative limit', { namespaceSelector: selector, limits: { maxReplicas: -1 } }, /spec.limits.maxReplicas/],
+])('an Environment with %s is refused', async (_case, spec, expected) => {
+  const attempt = client.create({
+    apiVersion: 'msop.dev/v1alpha1',
+    kind: 'Environment',
+    metadata: { name: `admission-${ns.name}` },
+    spec,
+  } as never);
+  await expect(attempt).rejects.toMatchObject({ statusCode: 422, message: expect.stringMatching(expected) });
 });

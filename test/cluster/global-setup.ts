@@ -26,9 +26,11 @@ export default async function globalSetup(): Promise<void> {
       `The test cluster at ${kubeconfig} is not ready; run \`make cluster-up\`: ${(err as Error).message}`,
     );
   }
-  const crd = path.join(__dirname, '..', '..', 'crds', 'microservice.yaml');
-  kubectl('apply', '--server-side', '--force-conflicts', '-f', crd);
+  for (const file of ['microservice.yaml', 'environment.yaml']) {
+    kubectl('apply', '--server-side', '--force-conflicts', '-f', path.join(__dirname, '..', '..', 'crds', file));
+  }
   await established(kubectl, 'microservices.msop.dev');
+  await established(kubectl, 'environments.msop.dev');
   // The router CRDs come from the Gateway API and Istio Go modules (hack/cluster/router-crds.sh).
   const routerCrds = process.env.MSOP_TEST_ROUTER_CRDS;
   if (!routerCrds || !existsSync(routerCrds)) {
@@ -43,7 +45,7 @@ export default async function globalSetup(): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
-      kubectl('get', 'microservices,httproutes,virtualservices', '-A');
+      kubectl('get', 'microservices,environments,httproutes,virtualservices', '-A');
       return;
     } catch (err) {
       if (Date.now() > deadline) throw err;

@@ -5,6 +5,8 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
@@ -20,6 +22,7 @@ import {
   impersonatingKubeconfig,
   kubectl,
   kubectlResult,
+  microservice,
   type OperatorProcess,
   startOperatorProcess,
   waitReady,
@@ -39,6 +42,7 @@ interface Manifest {
 const namespaces: Awaited<ReturnType<typeof createNamespace>>[] = [];
 const operators: OperatorProcess[] = [];
 const releases: { name: string; namespace: string }[] = [];
+const stubs: (() => Promise<void>)[] = [];
 
 async function namespace(prefix: string): Promise<string> {
   const ns = await createNamespace(prefix);
@@ -48,6 +52,7 @@ async function namespace(prefix: string): Promise<string> {
 
 afterAll(async () => {
   await Promise.all(operators.map((op) => op.stop('SIGKILL')));
+  await Promise.all(stubs.map((close) => close()));
   for (const r of releases) await helmResult('uninstall', r.name, '-n', r.namespace, '--wait', '--timeout=60s');
   await Promise.all(namespaces.map((ns) => ns.cleanup()));
 });
@@ -122,6 +127,7 @@ describe('helm template', () => {
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual([
       'ClusterRole/msop',
       'ClusterRoleBinding/msop',
+      'CustomResourceDefinition/environments.msop.dev',
       'CustomResourceDefinition/microservices.msop.dev',
       'Deployment/msop',
       'PodDisruptionBudget/msop',
@@ -130,7 +136,10 @@ describe('helm template', () => {
       'Service/msop-metrics',
       'ServiceAccount/msop',
     ]);
-    expect(find(docs, 'ClusterRole')[0]!.rules).toEqual(chartRules('msop.rules'));
+    expect(find(docs, 'ClusterRole')[0]!.rules).toEqual([
+      ...chartRules('msop.rules'),
+      ...chartRules('msop.clusterRules'),
+    ]);
     expect(find(docs, 'Role', 'msop-leader-election', ns)[0]!.rules).toEqual(chartRules('msop.leaderElectionRules'));
 
     const deployment = find(docs, 'Deployment')[0]! as unknown as V1Deployment;
@@ -191,8 +200,11 @@ describe('helm template', () => {
       `prometheus.authSecret=${monitoring}/prom-token`,
     );
     const docs = render(output);
-    expect(find(docs, 'ClusterRole')).toEqual([]);
-    expect(find(docs, 'ClusterRoleBinding')).toEqual([]);
+    // Environments and namespaces are cluster-scoped: one ClusterRole reads them, and nothing else.
+    expect(find(docs, 'ClusterRole').map((r) => [r.metadata.name, r.rules])).toEqual([
+      ['msop-environments', chartRules('msop.clusterRules')],
+    ]);
+    expect(find(docs, 'ClusterRoleBinding').map((r) => r.metadata.name)).toEqual(['msop-environments']);
     for (const ns of [shop, payments]) {
       expect(find(docs, 'Role', 'msop', ns)[0]?.rules).toEqual(chartRules('msop.rules'));
       expect(find(docs, 'RoleBinding', 'msop', ns)).toHaveLength(1);
@@ -224,9 +236,12 @@ describe('helm template', () => {
     const expected = new Map<string, string[]>();
     for (const type of resourceTypes) {
       const access = OPERATOR_ACCESS[type.kind]!;
-      if (access.scope !== 'watched') continue;
+      if (access.scope !== 'watched' && access.scope !== 'cluster') continue;
       expected.set(`${groupOf(type.apiVersion)}/${type.plural}`, [...access.verbs].sort());
-      if (access.status) expected.set(`${groupOf(type.apiVersion)}/${type.plural}/status`, [...access.status].sort());
+      if ('status' in access && access.status)
+        expected.set(`${groupOf(type.apiVersion)}/${type.plural}/status`, [...access.status].sort());
+      if ('scale' in access && access.scale)
+        expected.set(`${groupOf(type.apiVersion)}/${type.plural}/scale`, [...access.scale].sort());
     }
     expect(Object.fromEntries(flatten(find(docs, 'ClusterRole')[0]!.rules!))).toEqual(Object.fromEntries(expected));
   });
@@ -257,14 +272,20 @@ async function grantedTo(sa: string, releaseNs: string, ns: string): Promise<Rec
 
 /** The rows `kubectl auth can-i --list` prints for the access table in a watched namespace. */
 function expectedRows(): Record<string, string[]> {
+  return { ...rowsOf('watched'), ...rowsOf('cluster') };
+}
+
+/** The rows of one scope of the access table; the cluster-scoped ones show in every namespace. */
+function rowsOf(scope: 'watched' | 'cluster'): Record<string, string[]> {
   const rows: Record<string, string[]> = {};
   for (const type of resourceTypes) {
     const access = OPERATOR_ACCESS[type.kind]!;
-    if (access.scope !== 'watched') continue;
+    if (access.scope !== scope) continue;
     const group = groupOf(type.apiVersion);
     const resource = group ? `${type.plural}.${group}` : type.plural;
     rows[resource] = [...access.verbs].sort();
-    if (access.status) rows[`${resource}/status`] = [...access.status].sort();
+    if ('status' in access && access.status) rows[`${resource}/status`] = [...access.status].sort();
+    if ('scale' in access && access.scale) rows[`${resource}/scale`] = [...access.scale].sort();
   }
   return rows;
 }
@@ -406,13 +427,36 @@ describe('helm install, cluster-wide', () => {
   });
 });
 
+/** A Prometheus stand-in on loopback that answers 1 to every query and records the Authorization headers. */
+async function prometheusStub(): Promise<{ url: string; authorizations: string[]; close: () => Promise<void> }> {
+  const authorizations: string[] = [];
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith('/api/v1/query')) authorizations.push(req.headers.authorization ?? '');
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, '1'] }] } }),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    authorizations,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 describe('helm install, namespaced', () => {
-  test('the operator, as the ServiceAccount with Roles in the watched namespace only, runs the core scenario', async () => {
+  test('the operator, as the ServiceAccount with Roles in the watched namespace only, runs the core scenario and reads prometheus.authSecret', async () => {
     const release = `msop-${suffix()}`;
     const releaseNs = await namespace('helm-nsys');
     const watched = await namespace('helm-watched');
     const other = await namespace('helm-other');
     releases.push({ name: release, namespace: releaseNs });
+    const prometheus = await prometheusStub();
+    stubs.push(prometheus.close);
     await helm(
       'install',
       release,
@@ -425,20 +469,56 @@ describe('helm install, namespaced', () => {
       `watchNamespaces={${watched}}`,
       '--set',
       'prometheus.authSecret=prom-token',
+      '--set',
+      `prometheus.address=${prometheus.url}`,
+      '--set-json',
+      'defaults.analysis={"interval":"1s","metrics":[{"name":"up","query":"vector(1)","thresholdRange":{"min":0}}]}',
       '--wait',
       '--timeout=120s',
     );
     const sa = release;
-    expect(await grantedTo(sa, releaseNs, other)).toEqual({});
+    expect(await grantedTo(sa, releaseNs, other)).toEqual(rowsOf('cluster'));
     expect(await grantedTo(sa, releaseNs, watched)).toEqual(expectedRows());
     expect(await grantedTo(sa, releaseNs, releaseNs)).toEqual({
+      ...rowsOf('cluster'),
       ...LEASE_ROWS,
       'secrets [prom-token]': ['get'],
     });
 
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'prom-token', namespace: releaseNs },
+      stringData: { token: 'chart-token' },
+    } as unknown as Manifest);
+
     const op = await runAsChart(release, releaseNs);
     await op.waitForLog('Became leader');
     await coreScenario(op, watched);
+
+    // A canary judged by the chart's default analysis: the operator's Prometheus gets the chart's Secret,
+    // read with exactly the get the Role grants. (The values' default router is gatewayAPI; this one says replicas.)
+    await client.create(
+      microservice(watched, 'judged', {
+        image: 'ghcr.io/example/judged:1.0.0',
+        replicas: 2,
+        release: {
+          strategy: 'Canary',
+          canary: { stepWeight: 50, maxWeight: 50, stepInterval: '1s', traffic: { router: 'replicas' } },
+        },
+      }),
+    );
+    await waitReady(watched, 'judged', 60_000);
+    await client.mergePatch('msop.dev/v1alpha1', 'Microservice', watched, 'judged', {
+      spec: { image: 'ghcr.io/example/judged:1.1.0' },
+    });
+    await eventually(() => prometheus.authorizations.length > 0, {
+      timeoutMs: 60_000,
+      message: 'an analysis query to the chart-configured Prometheus',
+    });
+    expect(new Set(prometheus.authorizations)).toEqual(new Set(['Bearer chart-token']));
+    const denied = op.lines.filter((l) => /forbidden|\b403\b/i.test(l.text));
+    expect(denied.map((l) => l.text)).toEqual([]);
     expect(await op.stop('SIGTERM')).toBe(0);
   });
 });

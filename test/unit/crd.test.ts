@@ -155,6 +155,7 @@ describe('crds/microservice.yaml', () => {
         'Canary',
         'Age',
         'Image',
+        'Environment',
         'Message',
       ]);
     });
@@ -167,6 +168,7 @@ describe('crds/microservice.yaml', () => {
       ['Canary', 'string', '.status.canaryRevision', 0],
       ['Age', 'date', '.metadata.creationTimestamp', 0],
       ['Image', 'string', '.spec.image', 1],
+      ['Environment', 'string', '.status.environment', 1],
       ['Message', 'string', '.status.message', 1],
     ])('%s is a %s column on %s with priority %d', (name, type, jsonPath, priority) => {
       const column = columns.find((c) => c.name === name);
@@ -176,10 +178,17 @@ describe('crds/microservice.yaml', () => {
     });
   });
 
-  test('defaults spec.ports and spec.replicas', () => {
+  test('defaults spec.ports, and leaves the fields an Environment or the operator may fill unset', () => {
     const spec = root.properties?.spec?.properties;
     expect(spec?.ports?.default).toEqual([{ name: 'http', containerPort: 8080, servicePort: 80 }]);
-    expect(spec?.replicas?.default).toBe(1);
+    // A schema default would be indistinguishable from the Microservice's own value.
+    const release = spec?.release?.properties;
+    expect(spec?.replicas?.default).toBeUndefined();
+    expect(spec?.placement?.properties?.spreadAcrossNodes?.default).toBeUndefined();
+    expect(spec?.placement?.properties?.spreadAcrossZones?.default).toBeUndefined();
+    expect(release?.strategy?.default).toBeUndefined();
+    expect(release?.progressDeadlineSeconds?.default).toBeUndefined();
+    expect(release?.canary?.properties?.traffic?.properties?.router?.default).toBeUndefined();
   });
 
   describe('x-kubernetes-validations', () => {

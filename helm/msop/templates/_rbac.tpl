@@ -14,6 +14,9 @@ them in the release namespace only.
 - apiGroups: [apps]
   resources: [deployments, replicasets]
   verbs: [get, list, watch, create, patch, delete]
+- apiGroups: [apps]
+  resources: [deployments/scale]
+  verbs: [patch]
 - apiGroups: [""]
   resources: [services]
   verbs: [get, list, watch, create, patch, delete]
@@ -41,6 +44,20 @@ them in the release namespace only.
 - apiGroups: [networking.k8s.io]
   resources: [ingresses]
   verbs: [get, list, watch, create, patch, delete]
+{{- end }}
+
+{{/*
+The cluster-scoped reads, whatever the watched namespaces: the Environments, and the
+namespaces' labels their namespaceSelectors match. The operator lists and watches them
+(metadata only for namespaces) and never gets, writes or deletes either.
+*/}}
+{{- define "msop.clusterRules" -}}
+- apiGroups: [msop.dev]
+  resources: [environments]
+  verbs: [list, watch]
+- apiGroups: [""]
+  resources: [namespaces]
+  verbs: [list, watch]
 {{- end }}
 
 {{/* The leader-election rules, in the release namespace. */}}

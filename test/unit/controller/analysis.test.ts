@@ -681,6 +681,55 @@ describe('AnalysisRunner.evaluate', () => {
       }
     });
 
+    test.each<[string, (address: string) => object, string[], unknown[][]]>([
+      [
+        'the operator address',
+        (address) => ({ prometheus: { address } }),
+        ['Bearer op-token'],
+        [['v1', 'Secret', 'msop-system', 'prom-op']],
+      ],
+      ['an address a team chose', () => ({ prometheus: { address: 'http://127.0.0.1:1' } }), [], []],
+      [
+        "the Microservice's own Secret first",
+        (address) => ({ prometheus: { address, authSecretRef: { name: 'prom-auth' } } }),
+        ['Bearer team-token'],
+        [['v1', 'Secret', 'prod', 'prom-auth']],
+      ],
+    ])(
+      "the operator's credentials (--prometheus-auth-secret) go to its own Prometheus only: %s",
+      async (_name, analysis, headers, reads) => {
+        const calls: unknown[][] = [];
+        const client = {
+          get: (...args: unknown[]) => {
+            calls.push(args);
+            const token = args[3] === 'prom-op' ? 'op-token' : 'team-token';
+            return Promise.resolve({ data: { token: Buffer.from(token).toString('base64') } });
+          },
+        } as unknown as KubeClient;
+        const seen: string[] = [];
+        const server = createServer((req, res) => {
+          seen.push(req.headers.authorization ?? '');
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(vector(['99.5'], '0'));
+        });
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        try {
+          const address = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+          const runner = new AnalysisRunner(client, silent, address, {
+            secret: { namespace: 'msop-system', name: 'prom-op' },
+            addresses: [address],
+          });
+          const ms = microservice(spec(analysis(address)), underway());
+          await runner.evaluate(ms, runner.settings(ms)!, context());
+          expect(seen).toEqual(headers);
+          expect(calls).toEqual(reads);
+        } finally {
+          server.closeAllConnections();
+          await new Promise<void>((resolve) => server.close(() => resolve()));
+        }
+      },
+    );
+
     test('a missing Secret is a TerminalError SecretNotFound', async () => {
       const client = {
         get: () => Promise.reject(new ApiError(404, 'NotFound', 'secrets "prom-auth" not found')),

@@ -496,6 +496,27 @@ describe('deriveStatus', () => {
   });
 });
 
+describe('status.environment and status.defaulted', () => {
+  const defaulted = [{ field: 'replicas', source: 'Environment/production', value: '4' }];
+  const withEnvironment = observation({ environment: { name: 'production', defaulted } });
+
+  test.each<[string, Observation, unknown, unknown]>([
+    ['name and fields from the resolution', withEnvironment, 'production', defaulted],
+    ['none of either', observation({ environment: { defaulted: [] } }), undefined, undefined],
+  ])('%s', (_name, obs, environment, fields) => {
+    const next = deriveStatus(undefined, obs, NOW);
+    expect(next.environment).toBe(environment);
+    expect(next.defaulted).toEqual(fields);
+  });
+
+  test('a failed resolution (no environment in the observation) keeps the previous ones', () => {
+    const previous = deriveStatus(undefined, withEnvironment, NOW);
+    const next = deriveStatus(previous, observation({ failure: terminal }), NOW);
+    expect(next.environment).toBe('production');
+    expect(next.defaulted).toEqual(defaulted);
+  });
+});
+
 describe('statusEvents', () => {
   const ready = deriveStatus(undefined, observation(), NOW);
   const rolling = deriveStatus(stableOnRev1, rollingOut, NOW);

@@ -7,7 +7,9 @@ import yaml from 'js-yaml';
 
 export type Access =
   /** Granted in every watched namespace (ClusterRole, or a Role per namespace). */
-  | { scope: 'watched'; verbs: string[]; status?: string[] }
+  | { scope: 'watched'; verbs: string[]; status?: string[]; scale?: string[] }
+  /** Cluster-scoped reads, granted by a ClusterRole in both install modes (msop.clusterRules). */
+  | { scope: 'cluster'; verbs: string[] }
   /** Granted in the release namespace by the leader-election Role. */
   | { scope: 'leader-election'; verbs: string[] }
   /** In the table for the tests' own use; the operator never calls it. */
@@ -18,7 +20,10 @@ const CHILD = ['get', 'list', 'watch', 'create', 'patch', 'delete'];
 /** Keyed by kind; every row of src/kube/resources.ts must be here. */
 export const OPERATOR_ACCESS: Record<string, Access> = {
   Microservice: { scope: 'watched', verbs: ['get', 'list', 'watch', 'patch'], status: ['patch'] },
-  Deployment: { scope: 'watched', verbs: CHILD },
+  Environment: { scope: 'cluster', verbs: ['list', 'watch'] },
+  Namespace: { scope: 'cluster', verbs: ['list', 'watch'] },
+  // The canary release scales the stable Deployment through its scale subresource.
+  Deployment: { scope: 'watched', verbs: CHILD, scale: ['patch'] },
   ReplicaSet: { scope: 'watched', verbs: CHILD },
   Service: { scope: 'watched', verbs: CHILD },
   PodDisruptionBudget: { scope: 'watched', verbs: CHILD },
@@ -34,7 +39,6 @@ export const OPERATOR_ACCESS: Record<string, Access> = {
   Lease: { scope: 'leader-election', verbs: ['get', 'create', 'update'] },
   Pod: { scope: 'none', why: 'the cluster tests read pods; the operator does not' },
   ServiceAccount: { scope: 'none', why: 'the cluster tests wait for default ServiceAccounts' },
-  Namespace: { scope: 'none', why: 'the cluster tests create namespaces' },
 };
 
 export interface PolicyRule {
@@ -65,7 +69,7 @@ export const groupOf = (apiVersion: string): string => (apiVersion.includes('/')
 const TEMPLATE = path.join(__dirname, '..', '..', '..', 'helm', 'msop', 'templates', '_rbac.tpl');
 
 /** The body of a `define` in _rbac.tpl, parsed: it holds plain YAML, so parsing it is rendering it. */
-export function chartRules(name: 'msop.rules' | 'msop.leaderElectionRules'): PolicyRule[] {
+export function chartRules(name: 'msop.rules' | 'msop.leaderElectionRules' | 'msop.clusterRules'): PolicyRule[] {
   const source = readFileSync(TEMPLATE, 'utf8');
   const match = new RegExp(
     `\\{\\{-? define "${name.replace('.', '\\.')}" -?\\}\\}([\\s\\S]*?)\\{\\{-? end -?\\}\\}`,

@@ -5,6 +5,7 @@ import { OPERATOR_ACCESS, chartRules, flatten, groupOf } from './rbac-table';
 
 const rules = chartRules('msop.rules');
 const leaderRules = chartRules('msop.leaderElectionRules');
+const clusterRules = chartRules('msop.clusterRules');
 
 test('every kind in src/kube/resources.ts says what the operator may do with it', () => {
   const unclassified = resourceTypes.map((t) => t.kind).filter((kind) => !(kind in OPERATOR_ACCESS));
@@ -21,8 +22,23 @@ test('the watched-namespace rules grant exactly the table, verb for verb', () =>
     const key = `${groupOf(type.apiVersion)}/${type.plural}`;
     expected.set(key, [...access.verbs].sort());
     if (access.status) expected.set(`${key}/status`, [...access.status].sort());
+    if (access.scale) expected.set(`${key}/scale`, [...access.scale].sort());
   }
   expect(Object.fromEntries(flatten(rules))).toEqual(Object.fromEntries(expected));
+});
+
+test('the cluster rules grant the cluster-scoped reads of the table, and only list and watch', () => {
+  const expected = new Map<string, string[]>();
+  for (const type of resourceTypes) {
+    const access = OPERATOR_ACCESS[type.kind]!;
+    if (access.scope === 'cluster')
+      expected.set(`${groupOf(type.apiVersion)}/${type.plural}`, [...access.verbs].sort());
+  }
+  expect(Object.fromEntries(flatten(clusterRules))).toEqual(Object.fromEntries(expected));
+  expect(Object.fromEntries(flatten(clusterRules))).toEqual({
+    'msop.dev/environments': ['list', 'watch'],
+    '/namespaces': ['list', 'watch'],
+  });
 });
 
 test('the leader-election rules grant the Lease verbs and nothing else', () => {
@@ -40,13 +56,13 @@ test('the leader-election rules grant the Lease verbs and nothing else', () => {
 
 test('every resource in the rules is a kind in src/kube/resources.ts', () => {
   const known = new Set(resourceTypes.map((t) => `${groupOf(t.apiVersion)}/${t.plural}`));
-  for (const key of [...flatten(rules).keys(), ...flatten(leaderRules).keys()]) {
-    expect(known).toContain(key.replace(/\/status$/, ''));
+  for (const key of [...flatten(rules).keys(), ...flatten(leaderRules).keys(), ...flatten(clusterRules).keys()]) {
+    expect(known).toContain(key.replace(/\/(status|scale)$/, ''));
   }
 });
 
 test('no wildcard group, resource or verb', () => {
-  for (const rule of [...rules, ...leaderRules]) {
+  for (const rule of [...rules, ...leaderRules, ...clusterRules]) {
     for (const value of [...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...rule.verbs])
       expect(value).not.toContain('*');
   }
