@@ -13,11 +13,15 @@ import {
   kubectl,
   microservice,
   operatorNamespace,
+  releaseHelpers,
   waitReady,
 } from './harness';
 import { ReleaseRecorder, type WeightReader } from './release-recorder';
 
 const ns = operatorNamespace('bluegreen');
+const { setImage, untilStatus, eventsOf } = releaseHelpers(() => ns.name);
+const promote = (name: string, action = 'promote') =>
+  kubectl('annotate', '--overwrite', 'msvc', name, '-n', ns.name, `msop.dev/action=${action}`);
 
 async function readyBlueGreen(name: string, blueGreen: BlueGreenSettings = {}, replicas = 3): Promise<Microservice> {
   await client.create(
@@ -33,18 +37,6 @@ async function readyBlueGreen(name: string, blueGreen: BlueGreenSettings = {}, r
   return waitReady(ns.name, name);
 }
 
-const setImage = (name: string, image: string) =>
-  client.mergePatch('msop.dev/v1alpha1', 'Microservice', ns.name, name, { spec: { image } });
-
-const untilStatus = (name: string, what: string, test: (ms: Microservice) => boolean, timeoutMs = 30_000) =>
-  eventually(
-    async () => {
-      const ms = await getMicroservice(ns.name, name);
-      return test(ms) ? ms : undefined;
-    },
-    { message: `${name}: ${what}`, timeoutMs },
-  );
-
 const previews = async (name: string) =>
   (
     await client.list<V1ReplicaSet>('apps/v1', 'ReplicaSet', ns.name, {
@@ -57,20 +49,6 @@ const stableImage = async (name: string) =>
   (await client.get<V1Deployment>('apps/v1', 'Deployment', ns.name, name)).spec?.template.spec?.containers[0]?.image;
 const stableReplicas = async (name: string) =>
   (await client.get<V1Deployment>('apps/v1', 'Deployment', ns.name, name)).spec?.replicas;
-const eventsOf = (name: string) =>
-  kubectl(
-    'get',
-    'events',
-    '-n',
-    ns.name,
-    '--field-selector',
-    `involvedObject.name=${name}`,
-    '-o',
-    'jsonpath={range .items[*]}{.type}|{.reason}|{.message}{"\\n"}{end}',
-  );
-const promote = (name: string, action = 'promote') =>
-  kubectl('annotate', '--overwrite', 'msvc', name, '-n', ns.name, `msop.dev/action=${action}`);
-
 test('a full blue-green release under the replicas router: preview, promote, switch, warm old pods, hand-back', async () => {
   const before = await readyBlueGreen('bg');
   const recorder = new ReleaseRecorder(ns.name, 'bg', ['Service', 'EndpointSlice']);

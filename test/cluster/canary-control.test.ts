@@ -10,11 +10,13 @@ import {
   kubectl,
   microservice,
   operatorNamespace,
+  releaseHelpers,
   waitReady,
 } from './harness';
 import { ReleaseRecorder } from './release-recorder';
 
 const ns = operatorNamespace('control');
+const { setImage, untilStatus, eventsOf } = releaseHelpers(() => ns.name);
 
 const gated: CanaryStep[] = [{ setWeight: 50 }, { pause: {} }, { setWeight: 75 }];
 
@@ -34,18 +36,6 @@ async function readyCanary(
   return waitReady(ns.name, name);
 }
 
-const setImage = (name: string, image: string) =>
-  client.mergePatch('msop.dev/v1alpha1', 'Microservice', ns.name, name, { spec: { image } });
-
-const untilStatus = (name: string, what: string, test: (ms: Microservice) => boolean, timeoutMs = 30_000) =>
-  eventually(
-    async () => {
-      const ms = await getMicroservice(ns.name, name);
-      return test(ms) ? ms : undefined;
-    },
-    { message: `${name}: ${what}`, timeoutMs },
-  );
-
 const canaries = async (name: string) =>
   (
     await client.list<V1ReplicaSet>('apps/v1', 'ReplicaSet', ns.name, {
@@ -55,18 +45,6 @@ const canaries = async (name: string) =>
 
 const stableImage = async (name: string) =>
   (await client.get<V1Deployment>('apps/v1', 'Deployment', ns.name, name)).spec?.template.spec?.containers[0]?.image;
-
-const eventsOf = (name: string) =>
-  kubectl(
-    'get',
-    'events',
-    '-n',
-    ns.name,
-    '--field-selector',
-    `involvedObject.name=${name}`,
-    '-o',
-    'jsonpath={range .items[*]}{.type}|{.reason}|{.message}{"\\n"}{end}',
-  );
 
 test('a manual gate waits until promote, which skips the remaining steps', async () => {
   const before = await readyCanary('gate', gated);

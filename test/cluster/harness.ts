@@ -357,3 +357,32 @@ export function startOperatorProcess(options: OperatorProcessOptions = {}): Oper
     exited,
   };
 }
+
+/** The helpers of a release test file, bound to its namespace. */
+export function releaseHelpers(namespace: () => string) {
+  return {
+    setImage: (name: string, image: string) =>
+      client.mergePatch('msop.dev/v1alpha1', 'Microservice', namespace(), name, { spec: { image } }),
+    /** Polls the Microservice until `test` holds, or fails naming `what`. */
+    untilStatus: (name: string, what: string, test: (ms: Microservice) => boolean, timeoutMs = 30_000) =>
+      eventually(
+        async () => {
+          const ms = await getMicroservice(namespace(), name);
+          return test(ms) ? ms : undefined;
+        },
+        { message: `${name}: ${what}`, timeoutMs },
+      ),
+    /** The Microservice's Events as `type|reason|message` lines. */
+    eventsOf: (name: string) =>
+      kubectl(
+        'get',
+        'events',
+        '-n',
+        namespace(),
+        '--field-selector',
+        `involvedObject.name=${name}`,
+        '-o',
+        'jsonpath={range .items[*]}{.type}|{.reason}|{.message}{"\\n"}{end}',
+      ),
+  };
+}
