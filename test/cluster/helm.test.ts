@@ -227,6 +227,7 @@ describe('helm template', () => {
       if (access.scope !== 'watched') continue;
       expected.set(`${groupOf(type.apiVersion)}/${type.plural}`, [...access.verbs].sort());
       if (access.status) expected.set(`${groupOf(type.apiVersion)}/${type.plural}/status`, [...access.status].sort());
+      if (access.scale) expected.set(`${groupOf(type.apiVersion)}/${type.plural}/scale`, [...access.scale].sort());
     }
     expect(Object.fromEntries(flatten(find(docs, 'ClusterRole')[0]!.rules!))).toEqual(Object.fromEntries(expected));
   });
@@ -265,6 +266,7 @@ function expectedRows(): Record<string, string[]> {
     const resource = group ? `${type.plural}.${group}` : type.plural;
     rows[resource] = [...access.verbs].sort();
     if (access.status) rows[`${resource}/status`] = [...access.status].sort();
+    if (access.scale) rows[`${resource}/scale`] = [...access.scale].sort();
   }
   return rows;
 }

@@ -7,7 +7,7 @@ import yaml from 'js-yaml';
 
 export type Access =
   /** Granted in every watched namespace (ClusterRole, or a Role per namespace). */
-  | { scope: 'watched'; verbs: string[]; status?: string[] }
+  | { scope: 'watched'; verbs: string[]; status?: string[]; scale?: string[] }
   /** Granted in the release namespace by the leader-election Role. */
   | { scope: 'leader-election'; verbs: string[] }
   /** In the table for the tests' own use; the operator never calls it. */
@@ -18,7 +18,8 @@ const CHILD = ['get', 'list', 'watch', 'create', 'patch', 'delete'];
 /** Keyed by kind; every row of src/kube/resources.ts must be here. */
 export const OPERATOR_ACCESS: Record<string, Access> = {
   Microservice: { scope: 'watched', verbs: ['get', 'list', 'watch', 'patch'], status: ['patch'] },
-  Deployment: { scope: 'watched', verbs: CHILD },
+  // The stable's replicas under the replicas router go through the scale subresource (KubeClient.scale).
+  Deployment: { scope: 'watched', verbs: CHILD, scale: ['patch'] },
   ReplicaSet: { scope: 'watched', verbs: CHILD },
   Service: { scope: 'watched', verbs: CHILD },
   PodDisruptionBudget: { scope: 'watched', verbs: CHILD },

@@ -21,6 +21,7 @@ test('the watched-namespace rules grant exactly the table, verb for verb', () =>
     const key = `${groupOf(type.apiVersion)}/${type.plural}`;
     expected.set(key, [...access.verbs].sort());
     if (access.status) expected.set(`${key}/status`, [...access.status].sort());
+    if (access.scale) expected.set(`${key}/scale`, [...access.scale].sort());
   }
   expect(Object.fromEntries(flatten(rules))).toEqual(Object.fromEntries(expected));
 });
@@ -41,7 +42,7 @@ test('the leader-election rules grant the Lease verbs and nothing else', () => {
 test('every resource in the rules is a kind in src/kube/resources.ts', () => {
   const known = new Set(resourceTypes.map((t) => `${groupOf(t.apiVersion)}/${t.plural}`));
   for (const key of [...flatten(rules).keys(), ...flatten(leaderRules).keys()]) {
-    expect(known).toContain(key.replace(/\/status$/, ''));
+    expect(known).toContain(key.replace(/\/(status|scale)$/, ''));
   }
 });
 
