@@ -2,7 +2,8 @@
 # Builds the node tier's binaries from Go modules: kubelet and kube-proxy from
 # k8s.io/kubernetes (the control plane's wrapper module, so the same version and
 # the same build cache), containerd 2.x with its runc shim and ctr, and the pause
-# program. A binary that is already there is not rebuilt.
+# program, and Prometheus with Kubernetes discovery. A binary that is already
+# there is not rebuilt.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/versions.sh"
@@ -33,6 +34,13 @@ build_containerd() {
     $pkg/cmd/containerd $pkg/cmd/containerd-shim-runc-v2 $pkg/cmd/ctr)
 }
 
+# Only the Kubernetes service discovery, so the build skips every cloud SDK.
+build_prometheus() {
+  log "building prometheus (module v$PROMETHEUS_MODULE_VERSION, Kubernetes discovery only)"
+  (cd "$here/prometheus" && go build -trimpath -tags "remove_all_sd enable_kubernetes_sd" -ldflags "-s -w" \
+    -o "$NODE_BIN/prometheus" github.com/prometheus/prometheus/cmd/prometheus)
+}
+
 build_pause() {
   log "building pause"
   (cd "$here/pause" && go build -trimpath -ldflags "-s -w" -o "$NODE_BIN/pause" .)
@@ -42,4 +50,5 @@ start=$(date +%s)
 missing "$NODE_BIN" pause && build_pause
 missing "$NODE_BIN" containerd containerd-shim-runc-v2 ctr && build_containerd
 missing "$CLUSTER_BIN" kubelet kube-proxy && build_k8s_node
+missing "$NODE_BIN" prometheus && build_prometheus
 log "binaries ready in $CLUSTER_BIN and $NODE_BIN ($(( $(date +%s) - start ))s)"
