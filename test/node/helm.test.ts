@@ -40,7 +40,8 @@ test('two operator pods from the local image become Ready on the real node and o
   for (const pod of pods) {
     expect(pod.spec?.nodeName).toBe(process.env.MSOP_NODE_NAME);
     expect(pod.spec?.containers[0]?.image).toBe(OPERATOR_IMAGE);
-    expect(pod.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+    // Other files SIGKILL the operator on purpose, so restarts may be there; a crash loop may not.
+    expect(pod.status?.containerStatuses?.[0]?.state?.running).toBeDefined();
   }
   expect(await leaseHolder()).toMatch(new RegExp(`^${leader}_`));
 });
