@@ -30,6 +30,11 @@ if kubectl get --raw /readyz >/dev/null 2>&1 && kubectl get node "$NODE_NAME" >/
 fi
 stop kubelet
 stop kube-proxy
+# The kernel tunables the kubelet set, as they were before it first started.
+if [ -f "$NODE_STATE/run/sysctl.saved" ]; then
+  while read -r setting; do sysctl -q -w "$setting" || true; done < "$NODE_STATE/run/sysctl.saved"
+  rm -f "$NODE_STATE/run/sysctl.saved"
+fi
 [ -x "$CLUSTER_BIN/kube-proxy" ] && "$CLUSTER_BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true
 # The kubelet's own chains (its canaries, the iptables-mode hint, and the filter that drops
 # non-loopback packets to 127.0.0.0/8), which kube-proxy --cleanup leaves.

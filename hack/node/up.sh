@@ -193,6 +193,11 @@ imageGCLowThresholdPercent: 99
 nodeStatusUpdateFrequency: 4s
 podLogsDir: $NODE_STATE/kubelet/pod-logs
 YAML
+# The kubelet sets these kernel tunables at start (as on any node); down.sh puts them back.
+saved=$NODE_STATE/run/sysctl.saved
+[ -f "$saved" ] || for key in vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops; do
+  echo "$key=$(sysctl -n "$key")"
+done > "$saved"
 daemon kubelet "$CLUSTER_BIN/kubelet" --config "$NODE_STATE/kubelet/config.yaml" --kubeconfig "$KUBECONFIG" \
   --root-dir "$NODE_STATE/kubelet/root" --cert-dir "$NODE_STATE/kubelet/pki" \
   --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \
