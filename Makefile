@@ -71,8 +71,20 @@ test-cluster: build ## Cluster tests against a fresh local control plane (some r
 test-e2e: build ## End-to-end tests: fresh control plane, real Prometheus (Debian package), simulated apps, traffic
 	hack/test-e2e.sh
 
+.PHONY: node-up
+node-up: deps ## Start the node tier: control plane plus one real node (containerd, kubelet, kube-proxy); needs root
+	hack/node/up.sh
+
+.PHONY: node-down
+node-down: ## Stop the node tier and undo its network changes
+	hack/node/down.sh
+
+.PHONY: test-node
+test-node: build ## Node tier: a fresh cluster with a real node, the operator's image installed by its chart, live traffic
+	hack/test-node.sh
+
 .PHONY: test
-test: lint typecheck gen-check test-unit test-cluster test-e2e ## Everything CI runs
+test: lint typecheck gen-check test-unit test-cluster test-e2e test-node ## Everything CI runs
 
 .PHONY: install-crd
 install-crd: ## Apply the CRDs (Microservice, Environment) to the current kubeconfig context

@@ -1,6 +1,7 @@
-// Three projects: `unit` is pure and fast; `cluster` talks to the local control plane
+// Four projects: `unit` is pure and fast; `cluster` talks to the local control plane
 // started by `make cluster-up` (see docs/testing.md); `e2e` adds a real Prometheus,
-// simulated app versions and traffic (see docs/testing-e2e.md).
+// simulated app versions and traffic (see docs/testing-e2e.md); `node` runs real
+// containers on a real node (`make node-up`, see docs/testing.md).
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023' } }] };
 module.exports = {
   projects: [
@@ -22,6 +23,15 @@ module.exports = {
       globalSetup: '<rootDir>/test/cluster/global-setup.ts',
       slowTestThreshold: 120,
       setupFilesAfterEnv: ['<rootDir>/test/e2e/setup.ts'],
+    },
+    {
+      displayName: 'node',
+      testMatch: ['<rootDir>/test/node/**/*.test.ts'],
+      transform,
+      testEnvironment: 'node',
+      globalSetup: '<rootDir>/test/node/global-setup.ts',
+      slowTestThreshold: 300,
+      setupFilesAfterEnv: ['<rootDir>/test/node/setup.ts'],
     },
   ],
 };

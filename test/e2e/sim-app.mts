@@ -1,15 +1,19 @@
-// One simulated application pod for the end-to-end tests: an HTTP server on
-// 127.0.0.1 whose error rate and latency come from the profile of its image tag.
+// One simulated application pod for the end-to-end tests: an HTTP server whose
+// error rate and latency come from the profile of its image tag.
 // Run by test/e2e/pods.ts as `node test/e2e/sim-app.mts` (Node strips the types),
-// one process per ready pod. It prints `{"port":N}` on stdout once it listens, and
-// exits when its stdin closes, so it never outlives the test process.
+// one process per ready pod, on 127.0.0.1. It prints `{"port":N}` on stdout once it
+// listens, and exits when its stdin closes, so it never outlives the test process.
+// In the node tier it is the entrypoint of a real container (hack/node/images.sh):
+// SIM_PORT set, it listens on every address of the pod and ends on SIGTERM only.
 //
 //   SIM_PROFILES  JSON: {"<tag>": {"errorRate": 0.005, "latencyMs": 20, "latencySpread": 0.25}, ...}
 //   SIM_TAG       the pod's image tag, a key of SIM_PROFILES
+//   SIM_PORT      listen on 0.0.0.0:SIM_PORT (a container); absent: 127.0.0.1, a random port
+//   SIM_READY_AFTER_MS  /healthz answers 503 until this long after the start (a slow-starting app)
 //
 // GET /         500 with probability errorRate (overload.errorRate above overload.rps), else 200,
 //               after a latency drawn around latencyMs
-// GET /healthz  200, not counted
+// GET /healthz  200 (503 before SIM_READY_AFTER_MS), not counted
 // GET /metrics  prom-client: http_requests_total{code,method} and the
 //               http_request_duration_seconds histogram, for requests to / only
 import { createServer } from 'node:http';
@@ -81,10 +85,12 @@ for (const code of ['200', '500']) {
 /** Arrival times of the requests to / in the last second, for the overload profile. */
 const recent: number[] = [];
 
+const readyAt = Date.now() + Number(process.env.SIM_READY_AFTER_MS ?? 0);
 const server = createServer((req, res) => {
   const url = req.url ?? '/';
   if (url === '/healthz') {
-    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    if (Date.now() < readyAt) res.writeHead(503, { 'content-type': 'text/plain' }).end('starting\n');
+    else res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     return;
   }
   if (url === '/metrics') {
@@ -116,7 +122,8 @@ const server = createServer((req, res) => {
 });
 server.keepAliveTimeout = 60_000;
 
-server.listen(0, '127.0.0.1', () => {
+const containerPort = process.env.SIM_PORT ? Number(process.env.SIM_PORT) : undefined;
+server.listen(containerPort ?? 0, containerPort ? '0.0.0.0' : '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
 });
 
@@ -132,7 +139,9 @@ function drainAndExit(): void {
     setTimeout(() => process.exit(0), 5_000).unref();
   }, 300);
 }
-process.stdin.resume();
-process.stdin.on('end', drainAndExit);
-process.stdin.on('error', drainAndExit);
+if (containerPort === undefined) {
+  process.stdin.resume();
+  process.stdin.on('end', drainAndExit);
+  process.stdin.on('error', drainAndExit);
+}
 process.on('SIGTERM', drainAndExit);

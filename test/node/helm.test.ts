@@ -1,0 +1,148 @@
+// The operator as a platform team runs it: the chart installed with the image built
+// from the project's Dockerfile, two pods on a real node, one leader, a failover when
+// the leader's pod goes, and a log format the image cannot serve refused up front.
+import type { V1Pod } from '@kubernetes/client-node';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { eventually, helmResult, kubectlResult } from '../cluster/harness';
+import {
+  LEASE,
+  OPERATOR_IMAGE,
+  OPERATOR_NAMESPACE,
+  RELEASE,
+  containerPid,
+  installOperator,
+  isReady,
+  kubectlIn,
+  leaseHolder,
+  operatorPods,
+  waitForLeader,
+} from './harness';
+
+/** The operator container's log lines, read where the kubelet writes them (CRI format: time stream tag text). */
+function containerLog(pod: V1Pod): string[] {
+  const dir = path.join(
+    process.env.MSOP_NODE_POD_LOGS!,
+    `${pod.metadata!.namespace}_${pod.metadata!.name}_${pod.metadata!.uid}`,
+    'operator',
+  );
+  return readdirSync(dir)
+    .sort()
+    .flatMap((file) => readFileSync(path.join(dir, file), 'utf8').split('\n'))
+    .filter(Boolean)
+    .map((line) => line.split(' ').slice(3).join(' '));
+}
+
+test('two operator pods from the local image become Ready on the real node and one holds the Lease', async () => {
+  const leader = await waitForLeader();
+  const pods = await operatorPods();
+  expect(pods.filter(isReady)).toHaveLength(2);
+  for (const pod of pods) {
+    expect(pod.spec?.nodeName).toBe(process.env.MSOP_NODE_NAME);
+    expect(pod.spec?.containers[0]?.image).toBe(OPERATOR_IMAGE);
+    // Other files SIGKILL the operator on purpose, so restarts may be there; a crash loop may not.
+    expect(pod.status?.containerStatuses?.[0]?.state?.running).toBeDefined();
+  }
+  expect(await leaseHolder()).toMatch(new RegExp(`^${leader}_`));
+});
+
+test("the chart's ServiceAccount runs the operator, and its RBAC lets it lead and reconcile", async () => {
+  for (const pod of await operatorPods()) {
+    expect(pod.spec?.serviceAccountName).toBe(RELEASE);
+    // The token the kubelet projected is the only credential in the pod.
+    expect(pod.spec?.volumes?.some((v) => v.projected?.sources?.some((s) => s.serviceAccountToken))).toBe(true);
+  }
+  const as = `--as=system:serviceaccount:${OPERATOR_NAMESPACE}:${RELEASE}`;
+  // The Lease in its own namespace (a Role); what it reconciles in every namespace (a ClusterRole).
+  const allowed: [string, string, string][] = [
+    ['update', `leases.coordination.k8s.io/${LEASE}`, `--namespace=${OPERATOR_NAMESPACE}`],
+    ['patch', 'deployments.apps', '--all-namespaces'],
+    ['patch', 'microservices.msop.dev/status', '--all-namespaces'],
+  ];
+  for (const [verb, resource, where] of allowed) {
+    const answer = (await kubectlResult('auth', 'can-i', verb, resource, where, as)).output.trim();
+    expect([verb, resource, answer]).toEqual([verb, resource, 'yes']);
+  }
+  // ... and no more: it cannot grant itself anything, nor remove namespaces.
+  for (const [verb, resource] of [
+    ['create', 'clusterrolebindings.rbac.authorization.k8s.io'],
+    ['delete', 'namespaces'],
+  ] as const) {
+    expect((await kubectlResult('auth', 'can-i', verb, resource, as)).output).toMatch(/^no$/m);
+  }
+});
+
+test('logging.format json: every line the operator writes is JSON', async () => {
+  const leader = await waitForLeader();
+  const pod = (await operatorPods()).find((p) => p.metadata?.name === leader)!;
+  const lines = await eventually(
+    () => {
+      const all = containerLog(pod);
+      return all.some((l) => l.includes('"Became leader"')) ? all : undefined;
+    },
+    { message: `the leader ${leader} to log "Became leader"` },
+  );
+  for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
+});
+
+test('logging.format pretty is refused by the chart with the reason, and the running operator is untouched', async () => {
+  const before = (await operatorPods()).map((p) => p.metadata!.uid).sort();
+  const result = await helmResult(
+    'upgrade',
+    RELEASE,
+    'helm/msop',
+    '-n',
+    OPERATOR_NAMESPACE,
+    '--reuse-values',
+    '--set',
+    'logging.format=pretty',
+  );
+  expect(result.code).not.toBe(0);
+  expect(result.output).toContain('logging.format');
+  expect(result.output).toContain('pino-pretty');
+  expect((await operatorPods()).map((p) => p.metadata!.uid).sort()).toEqual(before);
+});
+
+test('deleting the leader pod hands the Lease to the other pod', async () => {
+  const leader = await waitForLeader();
+  const other = (await operatorPods()).find((p) => p.metadata?.name !== leader)!.metadata!.name!;
+  const started = Date.now();
+  await kubectlIn(OPERATOR_NAMESPACE, 'delete', 'pod', leader, '--wait=false');
+  await eventually(async () => (await leaseHolder())?.startsWith(`${other}_`), {
+    timeoutMs: 60_000,
+    intervalMs: 100,
+    message: `the Lease to move from ${leader} to ${other}`,
+  });
+  const failoverMs = Date.now() - started;
+  console.log(`[node] leader failover after deleting its pod: ${failoverMs} ms`);
+  // A graceful shutdown hands the Lease back; without that the other waits out the lease duration (15 s).
+  expect(failoverMs).toBeLessThan(10_000);
+  // The Deployment replaces the pod: two Ready again for the next tests.
+  await waitForLeader();
+  await installOperator();
+});
+
+test('a SIGKILLed leader loses the Lease to the other pod within the lease duration', async () => {
+  const leader = await waitForLeader();
+  const pods = await operatorPods();
+  const other = pods.find((p) => p.metadata?.name !== leader)!.metadata!.name!;
+  const pid = await containerPid(
+    pods.find((p) => p.metadata?.name === leader)!,
+    'operator',
+  );
+  const started = Date.now();
+  process.kill(pid, 'SIGKILL');
+  await eventually(async () => (await leaseHolder())?.startsWith(`${other}_`), {
+    timeoutMs: 60_000,
+    intervalMs: 100,
+    message: `the Lease to move from the killed ${leader} to ${other}`,
+  });
+  const failoverMs = Date.now() - started;
+  console.log(`[node] leader failover after SIGKILL: ${failoverMs} ms`);
+  expect(failoverMs).toBeLessThan(30_000);
+  // The kubelet restarts the killed container; both Ready again.
+  await eventually(async () => (await operatorPods()).filter(isReady).length === 2, {
+    timeoutMs: 120_000,
+    message: 'both operator pods Ready again',
+  });
+});
