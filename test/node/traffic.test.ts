@@ -187,3 +187,60 @@ test('a SIGKILL of the leading operator mid-release drops no request, and the re
   );
   expectZeroFailures(results);
 });
+
+/** Until the release's status satisfies `test`, on real pods (slower than kwok's). */
+const untilStatus = (name: string, what: string, test: (ms: Microservice) => boolean) =>
+  eventually(
+    async () => {
+      const ms = await getMicroservice(ns.name, name);
+      return test(ms) ? ms : undefined;
+    },
+    { timeoutMs: 120_000, message: `${name}: ${what}` },
+  );
+
+const annotate = (name: string, action: string) =>
+  client.mergePatch('msop.dev/v1alpha1', 'Microservice', ns.name, name, {
+    metadata: { annotations: { 'msop.dev/action': action } },
+  });
+
+test('a blue-green switch and switch-back drop no request', async () => {
+  const results = await underLoad(
+    'switch',
+    { strategy: 'BlueGreen', blueGreen: { scaleDownDelaySeconds: 600, abortScaleDownDelaySeconds: 0 } },
+    async (version) => {
+      await release('switch', version);
+      const waiting = await untilStatus(
+        'switch',
+        'the preview ready and waiting for promotion',
+        (ms) => ms.status?.phase === 'Paused' && ms.status.release?.previewReadyTime !== undefined,
+      );
+      await annotate('switch', 'promote');
+      await untilStatus('switch', 'the switch', (ms) => ms.status?.release?.switchTime !== undefined);
+      await annotate('switch', 'abort');
+      await untilStatus(
+        'switch',
+        'the switch back',
+        (ms) =>
+          ms.status?.phase === 'RolledBack' &&
+          ms.status.failedRevision === waiting.status?.canaryRevision &&
+          ms.metadata.annotations?.['msop.dev/action'] === undefined,
+      );
+      await noPodTerminating('switch');
+    },
+  );
+  expectZeroFailures(results);
+});
+
+test('a blue-green promotion, switch and hand-back to the stable Deployment, drops no request', async () => {
+  const results = await underLoad(
+    'bluegreen',
+    { strategy: 'BlueGreen', blueGreen: { autoPromotionSeconds: 0, scaleDownDelaySeconds: 3 } },
+    async (version) => {
+      const before = (await getMicroservice(ns.name, 'bluegreen')).status?.stableRevision;
+      await release('bluegreen', version);
+      await readyOnNewRevision('bluegreen', before);
+      await noPodTerminating('bluegreen');
+    },
+  );
+  expectZeroFailures(results);
+});
