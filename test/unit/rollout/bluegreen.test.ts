@@ -1,48 +1,19 @@
 // planBlueGreen: table cases for each stage, and whole releases through the real action list.
 import { type Action, type LiveState, releaseActions } from '../../../src/rollout/actions';
 import { planRelease, type ReleaseInput, type ReleasePlan, type ReleaseState } from '../../../src/rollout/release';
-import { ago, DESIRED, gate, later, NOW, STABLE } from './fixtures';
+import { ago, type Case as FixtureCase, DESIRED, gate, inputOf, later, STABLE } from './fixtures';
 
 const BG = { scaleDownDelayMs: 30_000, abortScaleDownDelayMs: 20_000 };
 
-interface Case {
-  settings?: Partial<ReleaseInput['settings']>;
-  state?: ReleaseState;
-  observed?: Partial<ReleaseInput['observed']>;
-  action?: ReleaseInput['action'];
-  analysis?: ReleaseInput['analysis'];
-  now?: Date;
-}
+type Case = Omit<FixtureCase, 'strategy' | 'desiredRevision'>;
 
-function input(c: Case = {}): ReleaseInput {
-  return {
-    settings: {
-      steps: [],
-      router: 'replicas',
-      replicas: 4,
-      autoscaled: false,
-      paused: false,
-      progressDeadlineMs: 600_000,
-      ...c.settings,
-      blueGreen: { ...BG, ...c.settings?.blueGreen },
-    },
+/** The shared fixture input, as a BlueGreen release with no steps. */
+const input = (c: Case = {}): ReleaseInput =>
+  inputOf({
+    ...c,
     strategy: 'BlueGreen',
-    state: c.state ?? {},
-    desiredRevision: DESIRED,
-    observed: {
-      stableRevision: STABLE,
-      stableReplicas: 4,
-      stablePods: 4,
-      stableReadyReplicas: 4,
-      stableComplete: true,
-      staleCanaries: 0,
-      ...c.observed,
-    },
-    action: c.action,
-    analysis: c.analysis,
-    now: c.now ?? NOW,
-  };
-}
+    settings: { steps: [], ...c.settings, blueGreen: { ...BG, ...c.settings?.blueGreen } },
+  });
 
 const started = (over: Partial<ReleaseState> = {}): ReleaseState => ({
   strategy: 'BlueGreen',

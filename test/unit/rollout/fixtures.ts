@@ -39,7 +39,7 @@ export interface Case {
   observed?: Partial<ReleaseObservation>;
   action?: ReleaseAction;
   analysis?: AnalysisGate;
-  strategy?: 'Canary' | 'Rolling';
+  strategy?: ReleaseInput['strategy'];
   desiredRevision?: string;
   now?: Date;
 }
