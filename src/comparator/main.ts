@@ -20,7 +20,7 @@ export async function runComparator(argv: string[]): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const log = createLogger(options.logLevel, 'json').child({ component: 'comparator' });
+  const log = createLogger(options.logLevel, 'json').child({ mode: 'comparator' });
   const running = await startComparator(options, log);
   let stopping = false;
   const stop = (signal: string) => {
