@@ -189,12 +189,15 @@ function diffJson(
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
     for (const key of keys) {
       const here = [...location, key];
-      if (!(key in a) || !(key in b)) {
+      // Own keys only: a body's "constructor" is not Object.prototype's.
+      const left = Object.hasOwn(a, key) ? a[key] : undefined;
+      const right = Object.hasOwn(b, key) ? b[key] : undefined;
+      if (left === undefined || right === undefined) {
         if (!ignored.some((path) => pathMatches(path, here)))
-          out.push(`body ${formatLocation(here)}: ${showJson(a[key], here)} != ${showJson(b[key], here)}`);
+          out.push(`body ${formatLocation(here)}: ${showJson(left, here)} != ${showJson(right, here)}`);
         continue;
       }
-      diffJson(a[key], b[key], here, ignored, out);
+      diffJson(left, right, here, ignored, out);
     }
     return;
   }

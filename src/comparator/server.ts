@@ -29,7 +29,10 @@ function readBody(req: IncomingMessage, max: number): Promise<ReadBody> {
       ),
     );
     req.on('error', () => resolve({ failed: 'aborted' }));
-    req.on('aborted', () => resolve({ failed: 'aborted' }));
+    // A client that goes away mid-body ends the request without 'end'.
+    req.on('close', () => {
+      if (!req.complete) resolve({ failed: 'aborted' });
+    });
   });
 }
 

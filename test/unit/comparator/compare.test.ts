@@ -45,6 +45,13 @@ describe('compareAnswers', () => {
     ['array lengths', json({ l: [1, 2] }), json({ l: [1, 2, 3] }), options(), ['body $.l: 2 items != 3 items']],
     ['a type change', json({ a: { b: 1 } }), json({ a: [1] }), options(), ['body $.a: {"b":1} != [1]']],
     ['null is a value', json({ a: null }), json({ a: 0 }), options(), ['body $.a: null != 0']],
+    [
+      'keys named like Object.prototype members',
+      answer('{"constructor":1,"toString":"x"}'),
+      answer('{}'),
+      options(),
+      ['body $.constructor: 1 != (absent)', 'body $.toString: "x" != (absent)'],
+    ],
     ['an ignored field', json({ at: 1, v: 2 }), json({ at: 9, v: 2 }), ignoring('$.at'), []],
     ['an ignored subtree', json({ meta: { a: 1 } }), json({ meta: { a: 2, b: 3 } }), ignoring('$.meta'), []],
     ['an ignored field absent on one side', json({ at: 1 }), json({}), ignoring('$.at'), []],
