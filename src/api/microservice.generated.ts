@@ -927,21 +927,10 @@ export interface AnalysisStatus {
   webhooks?: string[];
   /**
    * Parallel run: the latest mirrored requests whose answers differed between the baseline and the canary, as the comparator reported them (secrets, cookies and query values redacted).
+   *
+   * Items: The method, the path (query values redacted) and what differed. Example: GET /orders?id=*: body $.total: 10 != 11
    */
-  differences?: {
-    /**
-     * The request's method.
-     */
-    method?: string;
-    /**
-     * The request's path, query values redacted.
-     */
-    path?: string;
-    /**
-     * What differed. Example: body $.total: 10 != 11
-     */
-    difference?: string;
-  }[];
+  differences?: string[];
   /**
    * One entry per metric of the last check.
    *

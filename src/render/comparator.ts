@@ -7,6 +7,7 @@ import {
   COMPARATOR_METRICS_PORT,
   COMPARATOR_PORT,
   COMPARATOR_SUFFIX,
+  DEFAULT_MIRRORED_METHODS,
   LABEL_REVISION,
   LABEL_TRACK,
   TRACK_BASELINE,
@@ -32,7 +33,8 @@ function comparatorArgs(microservice: Microservice): string[] {
   const port = primaryPort(microservice.spec);
   const servicePort = port.servicePort ?? port.containerPort;
   const url = (track: string) => `http://${name}-${track}.${namespace}.svc:${servicePort}`;
-  const compare = microservice.spec.release?.canary?.parallelRun?.compare ?? {};
+  const parallelRun = microservice.spec.release?.canary?.parallelRun;
+  const compare = parallelRun?.compare ?? {};
   return [
     'comparator',
     `--primary=${url(TRACK_BASELINE)}`,
@@ -40,6 +42,8 @@ function comparatorArgs(microservice: Microservice): string[] {
     `--port=${COMPARATOR_PORT}`,
     `--metrics-port=${COMPARATOR_METRICS_PORT}`,
     `--route=${name}`,
+    // Their counters start at 0, so increase() sees the first difference.
+    `--methods=${(parallelRun?.methods ?? DEFAULT_MIRRORED_METHODS).join(',')}`,
     ...(compare.ignoreHeaders ?? []).map((header) => `--ignore-header=${header}`),
     ...(compare.ignoreJSONPaths ?? []).map((path) => `--ignore-json-path=${path}`),
   ];
