@@ -275,7 +275,7 @@ class Context {
 
   private pause(durationMs: number | undefined): ReleasePlan {
     const weight = this.state.desiredWeight ?? 0;
-    const plan = this.holdPlan(weight);
+    const plan = { ...this.holdPlan(weight), ...this.keptWeight(weight) };
     if (durationMs === undefined) {
       return this.inRelease({
         ...plan,
@@ -477,6 +477,16 @@ class Context {
       // A hold never raises a weight, but takes it back from a canary that has no ready pod left.
       routerWeight: this.weighted && this.canaryReady() === 0 && (this.observed.routerWeight ?? 0) > 0 ? 0 : undefined,
     };
+  }
+
+  /**
+   * A pause keeps the route at the weight its steps reached, once the canary has the pods for it: a route
+   * that lost it (edited by hand, or a new route given mid-release) gets it back.
+   */
+  private keptWeight(weight: number): Partial<ReleasePlan> {
+    const pods = canaryReplicasFor(weight, this.total);
+    const due = this.weighted && pods > 0 && this.canaryReady() >= pods && this.observed.routerWeight !== weight;
+    return due ? { routerWeight: weight } : {};
   }
 
   /** Stable pods beside a canary (and a baseline of its size) under the replicas router: never below 1. */
