@@ -20,9 +20,8 @@ import {
   TRACK_PREVIEW,
   COMPARATOR_PORT,
   DEFAULT_MIRRORED_METHODS,
-  FINALIZER_ROUTES,
 } from '../api/constants';
-import type { Microservice, MicroserviceStatus, ReleaseState, TrafficSettings } from '../api/types';
+import type { Microservice, MicroserviceStatus } from '../api/types';
 import type { KubeClient } from '../kube/client';
 import { errorMessage, isNotFound, TerminalError } from '../kube/errors';
 import type { EventRecorder } from '../kube/events';
@@ -58,10 +57,10 @@ import {
 } from '../rollout/release';
 import { checkStepsRouter, releaseSteps, StepsError } from '../rollout/steps';
 import { type TrafficRouter, weightedRouter } from '../traffic';
-import { routeIdentity, withTraffic } from '../traffic/identity';
 import type { Resolution } from '../environment/resolve';
 import type { KindCache } from './caches';
 import { AnalysisRunner, type OperatorCredentials } from './analysis';
+import { RouteKeeper } from './routes';
 import { needsApply, withAppliedHash } from './drift';
 import { deploymentComplete, deriveStatus, type Observation, statusEvents } from './status';
 
@@ -94,9 +93,11 @@ interface SyncResult {
 
 export class Reconciler {
   private readonly analysis: AnalysisRunner;
+  private readonly routes: RouteKeeper;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.analysis = new AnalysisRunner(deps.client, deps.log, deps.prometheusAddress, deps.prometheusCredentials);
+    this.routes = new RouteKeeper(deps.client, deps.microservices, deps.events);
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -110,7 +111,7 @@ export class Reconciler {
     // Going: the garbage collector removes the children through their owner references; the user's routes are
     // msop's to put back first.
     if (stored.metadata.deletionTimestamp) {
-      await this.releaseRoutes(microservice, log);
+      await this.routes.release(microservice, log);
       return {};
     }
     const requested = microservice.metadata.annotations?.[ANNOTATION_ACTION];
@@ -180,8 +181,8 @@ export class Reconciler {
     const analysis = this.analysis.settings(microservice);
     const settings = { ...this.releaseSettings(microservice), baseline: analysis?.baselineMode === 'Fresh' };
     const router = settings.router === 'replicas' ? undefined : weightedRouter(settings.router, this.deps.client);
-    if (router) await this.addFinalizer(microservice, log);
-    await this.leaveOldRoute(microservice, state, log);
+    if (router) await this.routes.addFinalizer(microservice, log);
+    await this.routes.leaveOldRoute(microservice, state, log);
     const observed = await this.observeRelease(microservice, rendered, router);
     const { deployment, current } = observed;
     const stableRevision = observed.release.stableRevision;
@@ -255,93 +256,6 @@ export class Reconciler {
       (ms): ms is number => ms !== undefined,
     );
     return { observation, requeueAfterMs: requeues.length > 0 ? Math.min(...requeues) : undefined };
-  }
-
-  /**
-   * The traffic settings changed mid-release to another route object (or the release section was removed):
-   * the route the release started on is put back to the stable Service, with the settings recorded in
-   * status, before the release goes on with the new ones. No share of traffic is left on the old route.
-   */
-  private async leaveOldRoute(microservice: Microservice, state: ReleaseState, log: Logger): Promise<void> {
-    const recorded = state.traffic;
-    const now = trafficOf(microservice.spec);
-    if (state.revision === undefined || !recorded || routeIdentity(recorded) === routeIdentity(now)) return;
-    if (!(await this.takeRouteBack(microservice, recorded, state.strategy, log))) return;
-    await this.deps.events.record(
-      microservice,
-      'Normal',
-      'RouteChanged',
-      `Moved the release of ${state.revision} from ${routeIdentity(recorded)} to ${routeIdentity(now)}: all traffic on the old route went back to the stable Service`,
-    );
-  }
-
-  /** Takes msop's weights and rules off the route of these settings; false when there was none to take. */
-  private async takeRouteBack(
-    microservice: Microservice,
-    traffic: TrafficSettings,
-    strategy: ReleaseState['strategy'],
-    log: Logger,
-  ): Promise<boolean> {
-    if (traffic.router === undefined || traffic.router === 'replicas') return false;
-    const router = weightedRouter(traffic.router, this.deps.client);
-    try {
-      await router.finalize(withTraffic(microservice, traffic, strategy));
-    } catch (err) {
-      // A route that is gone, or no longer sends to the stable Service, holds nothing of msop's to take back.
-      if (!(err instanceof TerminalError)) throw err;
-      log.info({ route: routeIdentity(traffic), reason: err.reason }, 'Left a route msop can no longer use');
-      return false;
-    }
-    log.info({ route: routeIdentity(traffic) }, 'Took msop weights and rules off the route');
-    return true;
-  }
-
-  /** Deletion: the user's routes get back what msop changed, then the finalizer goes and the deletion goes on. */
-  private async releaseRoutes(microservice: Microservice, log: Logger): Promise<void> {
-    const finalizers = microservice.metadata.finalizers ?? [];
-    const index = finalizers.indexOf(FINALIZER_ROUTES);
-    if (index === -1) return;
-    const state = releaseStateOf(microservice.status);
-    const settings = [trafficOf(microservice.spec), state.traffic].filter((t): t is TrafficSettings => t !== undefined);
-    const seen = new Set<string>();
-    for (const traffic of settings) {
-      if (seen.has(routeIdentity(traffic))) continue;
-      seen.add(routeIdentity(traffic));
-      await this.takeRouteBack(
-        microservice,
-        traffic,
-        state.strategy ?? (isBlueGreen(microservice.spec) ? 'BlueGreen' : 'Canary'),
-        log,
-      );
-    }
-    const { namespace = '', name = '' } = microservice.metadata;
-    const path = `/metadata/finalizers/${index}`;
-    await this.deps.client.jsonPatch<Microservice>(API_VERSION, KIND, namespace, name, [
-      { op: 'test', path, value: FINALIZER_ROUTES },
-      { op: 'remove', path },
-    ]);
-    log.info({ finalizer: FINALIZER_ROUTES }, 'Removed finalizer');
-  }
-
-  /** A weighted router writes on routes the user owns: the finalizer makes deletion wait until msop took that back. */
-  private async addFinalizer(microservice: Microservice, log: Logger): Promise<void> {
-    const finalizers = microservice.metadata.finalizers;
-    if (finalizers?.includes(FINALIZER_ROUTES)) return;
-    const { namespace = '', name = '' } = microservice.metadata;
-    const written = await this.deps.client.jsonPatch<Microservice>(
-      API_VERSION,
-      KIND,
-      namespace,
-      name,
-      finalizers
-        ? [
-            { op: 'test', path: '/metadata/finalizers', value: finalizers },
-            { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER_ROUTES },
-          ]
-        : [{ op: 'add', path: '/metadata/finalizers', value: [FINALIZER_ROUTES] }],
-    );
-    this.deps.microservices.recordWrite(written, microservice.metadata.resourceVersion);
-    log.info({ finalizer: FINALIZER_ROUTES }, 'Added finalizer');
   }
 
   /** Everything the planner and the action list read, from the caches and the router, once per reconcile. */
