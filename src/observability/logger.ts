@@ -3,11 +3,14 @@ import type { Logger } from 'pino';
 
 export type { Logger } from 'pino';
 
-/** JSON logs for clusters; `pretty` for a terminal (needs the pino-pretty dev dependency). */
+/**
+ * JSON lines for log collectors; `pretty` for people reading `kubectl logs` or a terminal
+ * (pino-pretty in a worker thread; a production dependency, so the image has it).
+ */
 export function createLogger(level: string, format: 'json' | 'pretty'): Logger {
   return pino({
     level,
     base: { component: 'msop' },
-    ...(format === 'pretty' ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
+    ...(format === 'pretty' ? { transport: { target: 'pino-pretty' } } : {}),
   });
 }
