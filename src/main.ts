@@ -65,14 +65,14 @@ async function main(): Promise<void> {
     })().then(
       () => process.exit(0),
       (err: unknown) => {
-        log.error({ err: errorMessage(err) }, 'Shutdown failed');
+        log.error({ err }, 'Shutdown failed');
         process.exit(1);
       },
     );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  process.on('unhandledRejection', (err) => log.error({ err: errorMessage(err) }, 'Unhandled rejection'));
+  process.on('unhandledRejection', (err) => log.error({ err }, 'Unhandled rejection'));
 
   log.info(
     {

@@ -6,10 +6,10 @@ import type { Environment } from '../api/environment.generated';
 import type { Microservice } from '../api/types';
 import type { OperatorConfig } from '../config';
 import type { KubeClient } from '../kube/client';
-import { errorMessage, isConflict } from '../kube/errors';
+import { isConflict } from '../kube/errors';
 import { EventRecorder } from '../kube/events';
 import { Informer, type InformerEventType, objectKey } from '../kube/informer';
-import type { Logger } from '../observability/logger';
+import { type Logger, reconcileLogger } from '../observability/logger';
 import { MeteredWorkQueue, type OperatorMetrics } from '../observability/metrics';
 import { type Resolution, resolveMicroservice } from '../environment/resolve';
 import { selects } from '../environment/selector';
@@ -162,8 +162,9 @@ export class Manager {
     for (let key = await this.queue.get(); key !== undefined; key = await this.queue.get()) {
       const started = performance.now();
       const seconds = () => (performance.now() - started) / 1000;
+      const log = reconcileLogger(this.log, key);
       try {
-        const result = await this.reconciler.reconcile(key);
+        const result = await this.reconciler.reconcile(key, log);
         this.hooks.metrics?.observeReconcile(
           result.requeueAfterMs !== undefined ? 'requeue_after' : 'success',
           seconds(),
@@ -174,8 +175,8 @@ export class Manager {
         this.hooks.metrics?.observeReconcile('error', seconds());
         const retryInMs = this.queue.addRateLimited(key);
         // A conflict only means a newer version exists; the retry reads it.
-        if (isConflict(err)) this.log.debug({ microservice: key, retryInMs }, 'Conflict, retrying');
-        else this.log.error({ microservice: key, err: errorMessage(err), retryInMs }, 'Reconcile failed');
+        if (isConflict(err)) log.debug({ retryInMs }, 'Conflict, retrying');
+        else log.error({ err, retryInMs }, 'Reconcile failed');
       } finally {
         this.reconciles += 1;
         this.queue.done(key);

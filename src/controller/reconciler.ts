@@ -22,7 +22,7 @@ import type { Microservice, MicroserviceStatus } from '../api/types';
 import type { KubeClient } from '../kube/client';
 import { errorMessage, isNotFound, TerminalError } from '../kube/errors';
 import type { EventRecorder } from '../kube/events';
-import type { Logger } from '../observability/logger';
+import { type Logger, reconcileLogger } from '../observability/logger';
 import {
   type ConfigReference,
   isBlueGreen,
@@ -93,7 +93,8 @@ export class Reconciler {
     this.analysis = new AnalysisRunner(deps.client, deps.log, deps.prometheusAddress, deps.prometheusCredentials);
   }
 
-  async reconcile(key: string): Promise<ReconcileResult> {
+  /** `reconcileLog` carries the reconcile's namespace, name and reconcileID (reconcileLogger). */
+  async reconcile(key: string, reconcileLog: Logger = reconcileLogger(this.deps.log, key)): Promise<ReconcileResult> {
     const [namespace = '', name = ''] = key.split('/');
     const stored = this.deps.microservices.get(namespace, name);
     // Gone or going: the garbage collector removes the children through their owner references.
@@ -101,7 +102,7 @@ export class Reconciler {
     // From here on, the effective Microservice; two Environments or an exceeded limit stop before any write.
     const resolution = this.deps.resolve?.(stored) ?? { ok: true, microservice: stored, defaulted: [] };
     const microservice = resolution.ok ? resolution.microservice : stored;
-    const log = this.deps.log.child({ microservice: key, generation: microservice.metadata.generation });
+    const log = reconcileLog.child({ generation: microservice.metadata.generation });
     const requested = microservice.metadata.annotations?.[ANNOTATION_ACTION];
     const action = ACTIONS.find((a) => a === requested);
 

@@ -40,9 +40,9 @@ const holder = async () =>
   (await getOrUndefined<Lease & { metadata: object }>('coordination.k8s.io/v1', 'Lease', ns.name, 'msop-leader'))?.spec
     ?.holderIdentity ?? '';
 
-/** Log lines of a reconcile (they carry the Microservice's key), which only a leader may print. */
+/** Log lines of a reconcile (they carry its reconcileID), which only a leader may print. */
 const reconcileLines = (op: OperatorProcess, before = Infinity) =>
-  op.lines.slice(0, before).filter((l) => l.json && 'microservice' in l.json);
+  op.lines.slice(0, before).filter((l) => l.json && 'reconcileID' in l.json);
 
 const indexOfLog = (op: OperatorProcess, msg: string) => op.lines.findIndex((l) => l.json?.msg === msg);
 
