@@ -1,8 +1,8 @@
 // Entry point: configuration, logger, HTTP endpoints, leader election, manager;
 // SIGTERM drains the queue, hands the leader Lease back and exits 0.
 import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError, loadConfig } from './config';
-import { LEASE_NAME, LeaderElector, leaderIdentity } from './controller/leader';
+import { ConfigError, helpRequested, loadConfig, usage } from './config';
+import { LeaderElector, leaderIdentity } from './controller/leader';
 import { Manager } from './controller/manager';
 import { KubeClient } from './kube/client';
 import { errorMessage } from './kube/errors';
@@ -12,6 +12,10 @@ import { metrics } from './observability/metrics';
 import { startServers } from './observability/server';
 
 async function main(): Promise<void> {
+  if (helpRequested(process.argv.slice(2))) {
+    process.stdout.write(usage());
+    return;
+  }
   let config;
   try {
     config = loadConfig();
@@ -31,7 +35,7 @@ async function main(): Promise<void> {
   // may follow, and Kubernetes restarts the pod as a fresh standby.
   const elector = config.leaderElect
     ? new LeaderElector(
-        new KubeLeaseStore(client, config.leaderElectionNamespace!, LEASE_NAME),
+        new KubeLeaseStore(client, config.leaderElectionNamespace!, config.leaderElectionId),
         { identity: leaderIdentity(), onLost: () => process.exit(1) },
         log,
       )
@@ -79,7 +83,7 @@ async function main(): Promise<void> {
       cluster: kubeConfig.getCurrentCluster()?.server,
       watchNamespaces: config.watchNamespaces,
       leaderElection: elector
-        ? { lease: `${config.leaderElectionNamespace}/${LEASE_NAME}`, identity: elector.identity }
+        ? { lease: `${config.leaderElectionNamespace}/${config.leaderElectionId}`, identity: elector.identity }
         : false,
     },
     'Starting msop',

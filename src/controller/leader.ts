@@ -9,8 +9,6 @@ import { isConflict } from '../kube/errors';
 import { type LeaseSpec, type LeaseStore, microTime } from '../kube/lease';
 import type { Logger } from '../observability/logger';
 
-export const LEASE_NAME = 'msop-leader';
-
 export interface LeaderElectionTimings {
   /** How long a standby waits without seeing a renewal before it takes the Lease. */
   leaseDurationMs: number;

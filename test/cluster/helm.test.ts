@@ -108,6 +108,7 @@ describe('helm lint', () => {
     ['replicaCount=2', "additional properties 'replicaCount' not allowed"],
     ['health.port=8080', 'health.port and metrics.port must differ, both are 8080'],
     ['leaderElection.enabled=false', 'leaderElection.enabled must be true when replicas > 1'],
+    ['leaderElection.id=Msop_Leader', "at '/leaderElection/id'"],
     [
       'metrics.service.enabled=false,metrics.serviceMonitor.enabled=true',
       'metrics.serviceMonitor.enabled needs metrics.service.enabled',
@@ -176,6 +177,32 @@ describe('helm template', () => {
     const applied = await dryRun(output);
     expect(applied).toMatch(/clusterrole.rbac.authorization.k8s.io\/msop serverside-applied \(server dry run\)/);
     expect(applied).toMatch(/deployment.apps\/msop serverside-applied \(server dry run\)/);
+  });
+
+  test('two releases in one namespace elect on two Leases, each allowed only its own', async () => {
+    const leases = await Promise.all(
+      ['msop', 'canary-ops', 'pinned'].map(async (release) => {
+        const docs = render(
+          await helm(
+            'template',
+            release,
+            CHART,
+            '-n',
+            'ops',
+            ...(release === 'pinned' ? ['--set', 'leaderElection.id=my.lease'] : []),
+          ),
+        );
+        const args = (find(docs, 'Deployment')[0]! as unknown as V1Deployment).spec!.template.spec!.containers[0]!
+          .args!;
+        const named = find(docs, 'Role').flatMap((role) => role.rules!.flatMap((rule) => rule.resourceNames ?? []));
+        return { release, arg: args.find((a) => a.startsWith('--leader-election-id=')), named };
+      }),
+    );
+    expect(leases).toEqual([
+      { release: 'msop', arg: '--leader-election-id=msop-leader', named: ['msop-leader'] },
+      { release: 'canary-ops', arg: '--leader-election-id=canary-ops-msop-leader', named: ['canary-ops-msop-leader'] },
+      { release: 'pinned', arg: '--leader-election-id=my.lease', named: ['my.lease'] },
+    ]);
   });
 
   test('the namespaced values file renders Roles in the watched namespaces only, which the API server accepts', async () => {

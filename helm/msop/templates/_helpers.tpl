@@ -30,6 +30,11 @@ app.kubernetes.io/component: operator
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
+{{- /* The leader Lease: <fullname>-leader, so two releases in one namespace elect apart (msop-leader for the release msop). */ -}}
+{{- define "msop.leaseName" -}}
+{{- default (printf "%s-leader" (include "msop.fullname" .)) .Values.leaderElection.id }}
+{{- end }}
+
 {{- define "msop.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "msop.fullname" .) .Values.serviceAccount.name }}
