@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel, config.logFormat);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
-  const client = new KubeClient(kubeConfig);
+  const client = new KubeClient(kubeConfig, (code, method, host) => metrics.countRequest(code, method, host));
 
   // Losing the Lease ends the process at once, as controller-runtime does: no write
   // may follow, and Kubernetes restarts the pod as a fresh standby.
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     : undefined;
   metrics.collectProcessMetrics();
   metrics.setLeading(!elector);
+  metrics.setLease(config.leaderElectionId);
   const manager = new Manager(client, config, log, {
     metrics,
     waitForLeadership: elector

@@ -6,7 +6,7 @@ import type { Environment } from '../api/environment.generated';
 import type { Microservice } from '../api/types';
 import type { OperatorConfig } from '../config';
 import type { KubeClient } from '../kube/client';
-import { isConflict } from '../kube/errors';
+import { isConflict, TerminalError } from '../kube/errors';
 import { EventRecorder } from '../kube/events';
 import { Informer, type InformerEventType, objectKey } from '../kube/informer';
 import { type Logger, reconcileLogger } from '../observability/logger';
@@ -140,6 +140,7 @@ export class Manager {
     if (this.hooks.waitForLeadership && !(await this.hooks.waitForLeadership(signal))) return;
     if (this.queue.isShuttingDown) return;
     this.log.info({ concurrency: this.options.concurrency }, 'Starting workers');
+    this.hooks.metrics?.setConcurrency(this.options.concurrency);
     this.workers = Array.from({ length: this.options.concurrency }, () => this.work());
     this.resyncTimer = setInterval(() => this.enqueueAll(), this.options.resyncSeconds * 1_000);
     this.resyncTimer.unref();
@@ -160,19 +161,15 @@ export class Manager {
 
   private async work(): Promise<void> {
     for (let key = await this.queue.get(); key !== undefined; key = await this.queue.get()) {
-      const started = performance.now();
-      const seconds = () => (performance.now() - started) / 1000;
+      const finished = this.hooks.metrics?.startReconcile();
       const log = reconcileLogger(this.log, key);
       try {
         const result = await this.reconciler.reconcile(key, log);
-        this.hooks.metrics?.observeReconcile(
-          result.requeueAfterMs !== undefined ? 'requeue_after' : 'success',
-          seconds(),
-        );
+        finished?.(result.requeueAfterMs !== undefined ? 'requeue_after' : 'success');
         this.queue.forget(key);
         if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
       } catch (err) {
-        this.hooks.metrics?.observeReconcile('error', seconds());
+        finished?.('error', { terminal: err instanceof TerminalError });
         const retryInMs = this.queue.addRateLimited(key);
         // A conflict only means a newer version exists; the retry reads it.
         if (isConflict(err)) log.debug({ retryInMs }, 'Conflict, retrying');

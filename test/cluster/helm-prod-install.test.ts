@@ -56,7 +56,7 @@ test('a production install of the lock runs the operator: synced, reconciling, e
     await kubectl('apply', '-n', ns.name, '-f', path.join(ROOT, 'examples', 'hello.yaml'));
     await waitReady(ns.name, 'hello');
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    expect(metrics).toMatch(/^msop_reconcile_total\{result="success"\} [1-9]/m);
+    expect(metrics).toMatch(/^controller_runtime_reconcile_total\{controller="microservice",result="success"\} [1-9]/m);
     expect(metrics).toMatch(/^process_resident_memory_bytes /m);
   } finally {
     expect(await op.stop('SIGTERM')).toBe(0);

@@ -72,7 +72,7 @@ test('one replica leads and reconciles; the other only keeps its caches warm', a
   await kubectl('apply', '-n', ns.name, '-f', 'examples/hello.yaml');
   await waitReady(ns.name, 'hello');
 
-  // Both are ready (synced), only the leader says so on msop_leader.
+  // Both are ready (synced), only the leader says so on leader_election_master_status.
   for (const [op, leading] of [
     [a, 1],
     [b, 0],
@@ -80,9 +80,9 @@ test('one replica leads and reconciles; the other only keeps its caches warm', a
     const { healthPort, metricsPort } = await op.ports();
     expect((await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status).toBe(200);
     const body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    expect(body).toContain(`msop_leader ${leading}`);
-    if (leading) expect(body).toMatch(/msop_reconcile_total\{result="success"\} [1-9]/);
-    else expect(body).not.toMatch(/msop_reconcile_total\{/);
+    expect(body).toContain(`leader_election_master_status{name="msop-leader"} ${leading}`);
+    const reconciled = /^controller_runtime_reconcile_total\{controller="microservice",result="success"\} (\d+)/m;
+    expect(Number(reconciled.exec(body)?.[1]) > 0).toBe(leading === 1);
   }
   expect(reconcileLines(a).length).toBeGreaterThan(0);
   expect(reconcileLines(b)).toEqual([]);
