@@ -7,6 +7,7 @@ import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { dashboardQueries, metricNames, missingFrom } from '../unit/helm/dashboard';
 import { createNamespace, eventually, kubectl, startOperatorProcess, waitReady } from './harness';
 
 const run = promisify(execFile);
@@ -58,6 +59,8 @@ test('a production install of the lock runs the operator: synced, reconciling, e
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/^controller_runtime_reconcile_total\{controller="microservice",result="success"\} [1-9]/m);
     expect(metrics).toMatch(/^process_resident_memory_bytes /m);
+    // The chart's Grafana dashboard queries only what this operator really exports.
+    expect(missingFrom(metrics, [...new Set(dashboardQueries().flatMap(metricNames))])).toEqual([]);
   } finally {
     expect(await op.stop('SIGTERM')).toBe(0);
   }

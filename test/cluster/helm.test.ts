@@ -4,13 +4,14 @@
 // and uninstall.
 import type { V1Deployment } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { resourceTypes } from '../../src/kube/resources';
+import { DASHBOARD } from '../unit/helm/dashboard';
 import { OPERATOR_ACCESS, chartRules, flatten, groupOf, type PolicyRule } from '../unit/helm/rbac-table';
 import {
   client,
@@ -177,6 +178,30 @@ describe('helm template', () => {
     const applied = await dryRun(output);
     expect(applied).toMatch(/clusterrole.rbac.authorization.k8s.io\/msop serverside-applied \(server dry run\)/);
     expect(applied).toMatch(/deployment.apps\/msop serverside-applied \(server dry run\)/);
+  });
+
+  test('grafanaDashboard.enabled adds the dashboard as a ConfigMap for the Grafana sidecar, which the API server accepts', async () => {
+    const ns = await namespace('helm-dash');
+    const output = await helm(
+      'template',
+      'msop',
+      CHART,
+      '-n',
+      ns,
+      '--set',
+      'grafanaDashboard.enabled=true',
+      '--set',
+      'grafanaDashboard.annotations.grafana_folder=msop',
+    );
+    const [configMap] = find(render(output), 'ConfigMap', 'msop-dashboard', ns) as unknown as {
+      metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+      data: Record<string, string>;
+    }[];
+    expect(configMap!.metadata.labels.grafana_dashboard).toBe('1');
+    expect(configMap!.metadata.annotations).toEqual({ grafana_folder: 'msop' });
+    expect(JSON.parse(configMap!.data['msop.json']!)).toEqual(JSON.parse(readFileSync(DASHBOARD, 'utf8')));
+    expect(await dryRun(output)).toMatch(/configmap\/msop-dashboard serverside-applied \(server dry run\)/);
+    expect(find(render(await helm('template', 'msop', CHART, '-n', ns)), 'ConfigMap')).toEqual([]);
   });
 
   test('two releases in one namespace elect on two Leases, each allowed only its own', async () => {
