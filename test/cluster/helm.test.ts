@@ -128,6 +128,8 @@ describe('helm template', () => {
     const docs = render(output);
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual([
       'ClusterRole/msop',
+      'ClusterRole/msop-edit',
+      'ClusterRole/msop-view',
       'ClusterRoleBinding/msop',
       'CustomResourceDefinition/environments.msop.dev',
       'CustomResourceDefinition/microservices.msop.dev',
@@ -138,7 +140,7 @@ describe('helm template', () => {
       'Service/msop-metrics',
       'ServiceAccount/msop',
     ]);
-    expect(find(docs, 'ClusterRole')[0]!.rules).toEqual([
+    expect(find(docs, 'ClusterRole', 'msop')[0]!.rules).toEqual([
       ...chartRules('msop.rules'),
       ...chartRules('msop.clusterRules'),
     ]);
@@ -252,9 +254,12 @@ describe('helm template', () => {
       `prometheus.authSecret=${monitoring}/prom-token`,
     );
     const docs = render(output);
-    // Environments and namespaces are cluster-scoped: one ClusterRole reads them, and nothing else.
+    // Environments and namespaces are cluster-scoped: one ClusterRole reads them, and nothing else
+    // (msop-view and msop-edit are for people: the built-in roles aggregate them).
     expect(find(docs, 'ClusterRole').map((r) => [r.metadata.name, r.rules])).toEqual([
+      ['msop-edit', expect.anything()],
       ['msop-environments', chartRules('msop.clusterRules')],
+      ['msop-view', expect.anything()],
     ]);
     expect(find(docs, 'ClusterRoleBinding').map((r) => r.metadata.name)).toEqual(['msop-environments']);
     for (const ns of [shop, payments]) {
@@ -295,7 +300,9 @@ describe('helm template', () => {
       if ('scale' in access && access.scale)
         expected.set(`${groupOf(type.apiVersion)}/${type.plural}/scale`, [...access.scale].sort());
     }
-    expect(Object.fromEntries(flatten(find(docs, 'ClusterRole')[0]!.rules!))).toEqual(Object.fromEntries(expected));
+    expect(Object.fromEntries(flatten(find(docs, 'ClusterRole', 'msop')[0]!.rules!))).toEqual(
+      Object.fromEntries(expected),
+    );
   });
 });
 
@@ -437,6 +444,56 @@ describe('helm install, cluster-wide', () => {
       appNs,
     );
     expect(exec.output.trim()).toBe('no');
+  });
+
+  test('the built-in view, edit and admin roles let people use Microservices (aggregated ClusterRoles)', async () => {
+    const people = { viewer: 'view', editor: 'edit', owner: 'admin' } as const;
+    for (const [user, role] of Object.entries(people))
+      await kubectl('create', 'rolebinding', `${user}-${role}`, `--clusterrole=${role}`, `--user=${user}`, '-n', appNs);
+    const can = async (user: string, verb: string, resource: string) =>
+      (await kubectlResult('auth', 'can-i', verb, resource, `--as=${user}`, '-n', appNs)).output.trim();
+    // kube-controller-manager's aggregation controller folds the chart's rules into the built-in roles.
+    await eventually(async () => (await can('editor', 'create', 'microservices.msop.dev')) === 'yes', {
+      message: 'the edit role to aggregate msop-edit',
+    });
+    const rows: [string, string, string][] = [];
+    for (const user of Object.keys(people))
+      for (const [verb, resource] of [
+        ['get', 'microservices.msop.dev'],
+        ['watch', 'microservices.msop.dev'],
+        ['create', 'microservices.msop.dev'],
+        ['patch', 'microservices.msop.dev'],
+        ['delete', 'microservices.msop.dev'],
+        ['update', 'microservices.msop.dev/scale'],
+        ['patch', 'microservices.msop.dev/status'],
+      ])
+        rows.push([user, `${verb} ${resource}`, await can(user, verb!, resource!)]);
+    const expected = (user: string, action: string) =>
+      action.startsWith('get ') || action.startsWith('watch ')
+        ? 'yes'
+        : action.endsWith('/status') || user === 'viewer'
+          ? 'no'
+          : 'yes';
+    expect(rows).toEqual(rows.map(([user, action]) => [user, action, expected(user, action)]));
+    // Environments are the platform team's: read, never written, through the built-in roles (bound cluster-wide).
+    await kubectl(
+      'create',
+      'clusterrolebinding',
+      `${release}-editor-edit`,
+      '--clusterrole=edit',
+      '--user=cluster-editor',
+    );
+    try {
+      const canCluster = async (verb: string) =>
+        (await kubectlResult('auth', 'can-i', verb, 'environments.msop.dev', '--as=cluster-editor')).output.trim();
+      expect([await canCluster('list'), await canCluster('create'), await canCluster('delete')]).toEqual([
+        'yes',
+        'no',
+        'no',
+      ]);
+    } finally {
+      await kubectl('delete', 'clusterrolebinding', `${release}-editor-edit`);
+    }
   });
 
   test('helm upgrade changes the settings in place', async () => {
