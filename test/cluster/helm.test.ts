@@ -256,7 +256,12 @@ describe('helm template', () => {
     const docs = render(output);
     // Environments and namespaces are cluster-scoped: one ClusterRole reads them, and nothing else
     // (msop-view and msop-edit are for people: the built-in roles aggregate them).
-    expect(find(docs, 'ClusterRole').map((r) => [r.metadata.name, r.rules])).toEqual([
+    const byName = (a: Manifest, b: Manifest) => a.metadata.name.localeCompare(b.metadata.name);
+    expect(
+      find(docs, 'ClusterRole')
+        .sort(byName)
+        .map((r) => [r.metadata.name, r.rules]),
+    ).toEqual([
       ['msop-edit', expect.anything()],
       ['msop-environments', chartRules('msop.clusterRules')],
       ['msop-view', expect.anything()],
@@ -349,10 +354,11 @@ function rowsOf(scope: 'watched' | 'cluster'): Record<string, string[]> {
   return rows;
 }
 
-const LEASE_ROWS = {
+/** The release's Lease is <fullname>-leader; these releases' names contain "msop", so fullname is the release. */
+const leaseRows = (release: string) => ({
   'leases.coordination.k8s.io': ['create'],
-  'leases.coordination.k8s.io [msop-leader]': ['get', 'update'],
-};
+  [`leases.coordination.k8s.io [${release}-leader]`]: ['get', 'update'],
+});
 
 /**
  * The operator as the installed chart runs it: the Deployment's args and POD_NAMESPACE, with a
@@ -427,7 +433,7 @@ describe('helm install, cluster-wide', () => {
     const inApp = await grantedTo(sa, releaseNs, appNs);
     expect(inApp).toEqual(expectedRows());
     const inRelease = await grantedTo(sa, releaseNs, releaseNs);
-    expect(inRelease).toEqual({ ...expectedRows(), ...LEASE_ROWS });
+    expect(inRelease).toEqual({ ...expectedRows(), ...leaseRows(release) });
     for (const [resource, verbs] of Object.entries(inRelease)) {
       expect(resource).not.toContain('*');
       expect(verbs).not.toContain('*');
@@ -450,31 +456,43 @@ describe('helm install, cluster-wide', () => {
     const people = { viewer: 'view', editor: 'edit', owner: 'admin' } as const;
     for (const [user, role] of Object.entries(people))
       await kubectl('create', 'rolebinding', `${user}-${role}`, `--clusterrole=${role}`, `--user=${user}`, '-n', appNs);
-    const can = async (user: string, verb: string, resource: string) =>
-      (await kubectlResult('auth', 'can-i', verb, resource, `--as=${user}`, '-n', appNs)).output.trim();
+    const can = async (user: string, verb: string, subresource = '') =>
+      (
+        await kubectlResult(
+          'auth',
+          'can-i',
+          verb,
+          'microservices.msop.dev',
+          ...(subresource ? [`--subresource=${subresource}`] : []),
+          `--as=${user}`,
+          '-n',
+          appNs,
+        )
+      ).output.trim();
     // kube-controller-manager's aggregation controller folds the chart's rules into the built-in roles.
-    await eventually(async () => (await can('editor', 'create', 'microservices.msop.dev')) === 'yes', {
+    await eventually(async () => (await can('editor', 'create')) === 'yes', {
       message: 'the edit role to aggregate msop-edit',
     });
-    const rows: [string, string, string][] = [];
+    const actions: [verb: string, subresource?: string][] = [
+      ['get'],
+      ['watch'],
+      ['create'],
+      ['patch'],
+      ['delete'],
+      ['get', 'scale'],
+      ['update', 'scale'],
+      ['patch', 'status'],
+    ];
+    const rows: string[] = [];
     for (const user of Object.keys(people))
-      for (const [verb, resource] of [
-        ['get', 'microservices.msop.dev'],
-        ['watch', 'microservices.msop.dev'],
-        ['create', 'microservices.msop.dev'],
-        ['patch', 'microservices.msop.dev'],
-        ['delete', 'microservices.msop.dev'],
-        ['update', 'microservices.msop.dev/scale'],
-        ['patch', 'microservices.msop.dev/status'],
-      ])
-        rows.push([user, `${verb} ${resource}`, await can(user, verb!, resource!)]);
-    const expected = (user: string, action: string) =>
-      action.startsWith('get ') || action.startsWith('watch ')
-        ? 'yes'
-        : action.endsWith('/status') || user === 'viewer'
-          ? 'no'
-          : 'yes';
-    expect(rows).toEqual(rows.map(([user, action]) => [user, action, expected(user, action)]));
+      for (const [verb, sub] of actions) rows.push(`${user} ${verb} ${sub ?? ''}: ${await can(user, verb, sub)}`);
+    const expected = (user: string, verb: string, sub?: string) =>
+      verb === 'get' || verb === 'watch' ? 'yes' : sub === 'status' || user === 'viewer' ? 'no' : 'yes';
+    expect(rows).toEqual(
+      Object.keys(people).flatMap((user) =>
+        actions.map(([verb, sub]) => `${user} ${verb} ${sub ?? ''}: ${expected(user, verb, sub)}`),
+      ),
+    );
     // Environments are the platform team's: read, never written, through the built-in roles (bound cluster-wide).
     await kubectl(
       'create',
@@ -485,7 +503,10 @@ describe('helm install, cluster-wide', () => {
     );
     try {
       const canCluster = async (verb: string) =>
-        (await kubectlResult('auth', 'can-i', verb, 'environments.msop.dev', '--as=cluster-editor')).output.trim();
+        // The answer, without kubectl's warning that environments are not namespaced.
+        (await kubectlResult('auth', 'can-i', verb, 'environments.msop.dev', '--as=cluster-editor')).output.split(
+          '\n',
+        )[0];
       expect([await canCluster('list'), await canCluster('create'), await canCluster('delete')]).toEqual([
         'yes',
         'no',
@@ -590,7 +611,7 @@ describe('helm install, namespaced', () => {
     expect(await grantedTo(sa, releaseNs, watched)).toEqual(expectedRows());
     expect(await grantedTo(sa, releaseNs, releaseNs)).toEqual({
       ...rowsOf('cluster'),
-      ...LEASE_ROWS,
+      ...leaseRows(release),
       'secrets [prom-token]': ['get'],
     });
 
