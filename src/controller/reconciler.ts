@@ -107,6 +107,7 @@ export class Reconciler {
     const action = ACTIONS.find((a) => a === requested);
 
     let result: SyncResult;
+    let failed = false;
     let failure: unknown;
     try {
       if (!resolution.ok)
@@ -115,6 +116,7 @@ export class Reconciler {
           : new Error(resolution.message);
       result = await this.sync(microservice, action, log);
     } catch (err) {
+      failed = true;
       failure = err;
       result = { observation: this.failedObservation(microservice, err) };
     }
@@ -122,8 +124,8 @@ export class Reconciler {
       result.observation.environment = { name: resolution.environment, defaulted: resolution.defaulted };
     const current = await this.finalizeStatus(microservice, result.observation, log);
     // The action's effect is in status now, so consuming it loses nothing; a crash before this line repeats it harmlessly.
-    if (requested !== undefined && !failure) await this.consumeAction(current, requested, action !== undefined, log);
-    if (failure) throw failure;
+    if (requested !== undefined && !failed) await this.consumeAction(current, requested, action !== undefined, log);
+    if (failed) throw failure;
     return { requeueAfterMs: result.requeueAfterMs };
   }
 

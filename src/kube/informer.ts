@@ -132,7 +132,7 @@ export class Informer<T extends KubernetesObject> {
   private async relist(): Promise<void> {
     const fresh = new Map<string, T>();
     let continueToken: string | undefined;
-    let resourceVersion = '';
+    let resourceVersion: string;
     do {
       const page = await this.client.request<ObjectList<T>>(HttpMethod.GET, this.path, {
         query: { labelSelector: this.options.labelSelector, limit: PAGE_SIZE, continue: continueToken },
