@@ -36,6 +36,8 @@ export interface OperatorConfig {
   defaultRouter: TrafficRouter;
   /** spec.release.analysis for Microservices that set none; undefined when not configured. */
   defaultAnalysis?: Record<string, unknown>;
+  /** The operator's own image, run as the comparator of a parallel run (the chart sets it). */
+  comparatorImage?: string;
 }
 
 export const TRAFFIC_ROUTERS = ['replicas', 'gatewayAPI', 'istio', 'nginx'] as const;
@@ -80,6 +82,7 @@ const FLAGS = {
   'prometheus-auth-secret': { type: 'string', value: '[NS/]NAME', help: "Secret with that Prometheus' credentials" },
   'default-router': { type: 'string', value: 'ROUTER', help: `${TRAFFIC_ROUTERS.join(', ')} (default replicas)` },
   'default-analysis': { type: 'string', value: 'JSON', help: 'spec.release.analysis for Microservices that set none' },
+  'comparator-image': { type: 'string', value: 'IMAGE', help: "the comparator pods' image (the operator's own)" },
 } as const satisfies Record<string, Flag>;
 
 type FlagName = keyof typeof FLAGS;
@@ -329,5 +332,6 @@ export function loadConfig(
         '{"interval":"1m","metrics":[{"name":"success-rate","template":"request-success-rate"}]}',
       ),
     ),
+    ...optional('comparatorImage', get('comparator-image') || undefined),
   };
 }
