@@ -181,7 +181,7 @@ async function memoryBench(): Promise<string[][]> {
   log(`all Ready after ${readyS.toFixed(1)} s; settling 10 s, then sampling`);
   await sleep(10_000);
   const loaded = await sample(op);
-  const reconciles = await metric(op, 'msop_reconcile_duration_seconds_count');
+  const reconciles = await metric(op, 'controller_runtime_reconcile_time_seconds_count{controller="microservice"}');
   await stop(op);
   kubectl(['delete', 'namespace', namespace, '--wait=false']);
   const row = (state: string, s: { rss: number[]; heap: number[] }) => [

@@ -736,7 +736,7 @@ export interface MicroserviceStatus {
    */
   desiredWeight?: number;
   /**
-   * The canary weight the traffic router carries now, in percent, as read back from it (the ratio of ready canary pods under the replicas router).
+   * The canary weight the traffic router carries now, in percent, as read back from it (the ratio of ready canary pods under the replicas router). Unset when no release is in progress, before the first one as after a promotion or a rollback.
    */
   canaryWeight?: number;
   /**

@@ -21,7 +21,7 @@ import type { KubeClient } from '../kube/client';
 import { isBlueGreen, routerOf } from '../render/defaults';
 import { hasParallelRun } from '../render/comparator';
 import { differenceInfoQuery, parallelRunExamples } from '../analysis/parallel-run-examples';
-import { errorMessage, isNotFound, TerminalError } from '../kube/errors';
+import { isNotFound, TerminalError } from '../kube/errors';
 import type { Logger } from '../observability/logger';
 import type { AnalysisGate, ReleaseAction, ReleaseEvent } from '../rollout/release';
 
@@ -246,7 +246,7 @@ export class AnalysisRunner {
       );
       return examples.length > 0 ? examples : undefined;
     } catch (err) {
-      this.log.info({ err: errorMessage(err) }, 'Could not read the parallel run’s examples');
+      this.log.info({ err }, 'Could not read the parallel run’s examples');
       return microservice.status?.analysis?.differences;
     }
   }

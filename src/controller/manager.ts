@@ -6,10 +6,10 @@ import type { Environment } from '../api/environment.generated';
 import type { Microservice } from '../api/types';
 import type { OperatorConfig } from '../config';
 import type { KubeClient } from '../kube/client';
-import { errorMessage, isConflict } from '../kube/errors';
+import { isConflict, TerminalError } from '../kube/errors';
 import { EventRecorder } from '../kube/events';
 import { Informer, type InformerEventType, objectKey } from '../kube/informer';
-import type { Logger } from '../observability/logger';
+import { type Logger, reconcileLogger } from '../observability/logger';
 import { MeteredWorkQueue, type OperatorMetrics } from '../observability/metrics';
 import { type Resolution, resolveMicroservice } from '../environment/resolve';
 import { selects } from '../environment/selector';
@@ -140,6 +140,7 @@ export class Manager {
     if (this.hooks.waitForLeadership && !(await this.hooks.waitForLeadership(signal))) return;
     if (this.queue.isShuttingDown) return;
     this.log.info({ concurrency: this.options.concurrency }, 'Starting workers');
+    this.hooks.metrics?.setConcurrency(this.options.concurrency);
     this.workers = Array.from({ length: this.options.concurrency }, () => this.work());
     this.resyncTimer = setInterval(() => this.enqueueAll(), this.options.resyncSeconds * 1_000);
     this.resyncTimer.unref();
@@ -160,22 +161,19 @@ export class Manager {
 
   private async work(): Promise<void> {
     for (let key = await this.queue.get(); key !== undefined; key = await this.queue.get()) {
-      const started = performance.now();
-      const seconds = () => (performance.now() - started) / 1000;
+      const finished = this.hooks.metrics?.startReconcile();
+      const log = reconcileLogger(this.log, key);
       try {
-        const result = await this.reconciler.reconcile(key);
-        this.hooks.metrics?.observeReconcile(
-          result.requeueAfterMs !== undefined ? 'requeue_after' : 'success',
-          seconds(),
-        );
+        const result = await this.reconciler.reconcile(key, log);
+        finished?.(result.requeueAfterMs !== undefined ? 'requeue_after' : 'success');
         this.queue.forget(key);
         if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
       } catch (err) {
-        this.hooks.metrics?.observeReconcile('error', seconds());
+        finished?.('error', { terminal: err instanceof TerminalError });
         const retryInMs = this.queue.addRateLimited(key);
         // A conflict only means a newer version exists; the retry reads it.
-        if (isConflict(err)) this.log.debug({ microservice: key, retryInMs }, 'Conflict, retrying');
-        else this.log.error({ microservice: key, err: errorMessage(err), retryInMs }, 'Reconcile failed');
+        if (isConflict(err)) log.debug({ retryInMs }, 'Conflict, retrying');
+        else log.error({ err, retryInMs }, 'Reconcile failed');
       } finally {
         this.reconciles += 1;
         this.queue.done(key);

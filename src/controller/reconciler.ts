@@ -25,7 +25,7 @@ import type { Microservice, MicroserviceStatus } from '../api/types';
 import type { KubeClient } from '../kube/client';
 import { errorMessage, isNotFound, TerminalError } from '../kube/errors';
 import type { EventRecorder } from '../kube/events';
-import type { Logger } from '../observability/logger';
+import { type Logger, reconcileLogger } from '../observability/logger';
 import {
   type ConfigReference,
   isBlueGreen,
@@ -100,14 +100,15 @@ export class Reconciler {
     this.routes = new RouteKeeper(deps.client, deps.microservices, deps.events);
   }
 
-  async reconcile(key: string): Promise<ReconcileResult> {
+  /** `reconcileLog` carries the reconcile's namespace, name and reconcileID (reconcileLogger). */
+  async reconcile(key: string, reconcileLog: Logger = reconcileLogger(this.deps.log, key)): Promise<ReconcileResult> {
     const [namespace = '', name = ''] = key.split('/');
     const stored = this.deps.microservices.get(namespace, name);
     if (!stored) return {};
     // From here on, the effective Microservice; two Environments or an exceeded limit stop before any write.
     const resolution = this.deps.resolve?.(stored) ?? { ok: true, microservice: stored, defaulted: [] };
     const microservice = resolution.ok ? resolution.microservice : stored;
-    const log = this.deps.log.child({ microservice: key, generation: microservice.metadata.generation });
+    const log = reconcileLog.child({ generation: microservice.metadata.generation });
     // Going: the garbage collector removes the children through their owner references; the user's routes are
     // msop's to put back first.
     if (stored.metadata.deletionTimestamp) {
@@ -118,6 +119,7 @@ export class Reconciler {
     const action = ACTIONS.find((a) => a === requested);
 
     let result: SyncResult;
+    let failed = false;
     let failure: unknown;
     try {
       if (!resolution.ok)
@@ -126,6 +128,7 @@ export class Reconciler {
           : new Error(resolution.message);
       result = await this.sync(microservice, action, log);
     } catch (err) {
+      failed = true;
       failure = err;
       result = { observation: this.failedObservation(microservice, err) };
     }
@@ -133,8 +136,8 @@ export class Reconciler {
       result.observation.environment = { name: resolution.environment, defaulted: resolution.defaulted };
     const current = await this.finalizeStatus(microservice, result.observation, log);
     // The action's effect is in status now, so consuming it loses nothing; a crash before this line repeats it harmlessly.
-    if (requested !== undefined && !failure) await this.consumeAction(current, requested, action !== undefined, log);
-    if (failure) throw failure;
+    if (requested !== undefined && !failed) await this.consumeAction(current, requested, action !== undefined, log);
+    if (failed) throw failure;
     return { requeueAfterMs: result.requeueAfterMs };
   }
 

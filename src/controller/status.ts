@@ -281,7 +281,8 @@ function releaseFields(previous: MicroserviceStatus | undefined, obs: Observatio
     currentStep: inRelease ? state.step : undefined,
     stepCount: inRelease ? stepCount : undefined,
     desiredWeight: inRelease ? state.desiredWeight : undefined,
-    canaryWeight: plan.canaryWeight,
+    // Only a release has a canary weight: after it, as before the first, the column is empty, not 0.
+    canaryWeight: inRelease ? plan.canaryWeight : undefined,
     canaryReplicas: canary?.replicas,
     canaryReadyReplicas: canary?.readyReplicas,
   });

@@ -72,7 +72,7 @@ test.each<[string, string, Record<string, unknown>, RegExp]>([
     spec: spec as unknown as MicroserviceSpec,
   });
   await expect(attempt).rejects.toBeInstanceOf(ApiError);
-  await expect(attempt).rejects.toMatchObject({ statusCode: 422, message: expect.stringMatching(expected) });
+  await expect(attempt).rejects.toMatchObject({ statusCode: 422, message: expect.stringMatching(expected) as string });
   expect(await getOrUndefined('msop.dev/v1alpha1', 'Microservice', ns.name, name)).toBeUndefined();
 });
 
@@ -118,5 +118,5 @@ test.each<[string, Record<string, unknown>, RegExp]>([
     metadata: { name: `admission-${ns.name}` },
     spec,
   } as never);
-  await expect(attempt).rejects.toMatchObject({ statusCode: 422, message: expect.stringMatching(expected) });
+  await expect(attempt).rejects.toMatchObject({ statusCode: 422, message: expect.stringMatching(expected) as string });
 });

@@ -142,6 +142,7 @@ export function e2eScenario(prefix: string) {
       const { phase, message, analysis } = last?.status ?? {};
       throw new Error(
         `${(err as Error).message}\nlast status: ${JSON.stringify({ phase, message, decision: analysis?.decision, metrics: analysis?.metrics })}`,
+        { cause: err },
       );
     }
   }

@@ -99,7 +99,8 @@ function parseMetrics(text: string): Sample[] {
     .map((line) => {
       const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line)!;
       const labels: Record<string, string> = {};
-      for (const [, k, v] of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[k!] = JSON.parse(`"${v}"`);
+      for (const [, k, v] of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g))
+        labels[k!] = JSON.parse(`"${v}"`) as string;
       return { name: m[1]!, labels, value: Number(m[3]) };
     });
 }
@@ -139,7 +140,7 @@ async function comparator(
       }),
     metrics: async () => parseMetrics(await (await fetch(`${admin}/metrics`)).text()),
     value: async (name: string, labels: Record<string, string>) =>
-      (await parseMetrics(await (await fetch(`${admin}/metrics`)).text())).find(
+      parseMetrics(await (await fetch(`${admin}/metrics`)).text()).find(
         (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
       )?.value,
     differences: async () =>
@@ -199,7 +200,12 @@ test('counts matching and differing answers and keeps a redacted example', async
   const { route, examples } = await c.differences();
   expect(route).toBe('orders');
   expect(examples).toEqual([
-    { method: 'GET', path: '/orders?id=*&token=*', differences: ['body $.price: 10 != 11'], time: expect.any(String) },
+    {
+      method: 'GET',
+      path: '/orders?id=*&token=*',
+      differences: ['body $.price: 10 != 11'],
+      time: expect.any(String) as string,
+    },
   ]);
   expect(Date.parse(examples[0]!.time)).not.toBeNaN();
   expect(await c.value('msop_parallel_run_difference_info', { path: '/orders?id=*&token=*' })).toBe(1);

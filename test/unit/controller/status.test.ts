@@ -652,6 +652,27 @@ describe('status.release', () => {
     expect(status.canaryRevision).toBeUndefined();
   });
 
+  test('the canary weight (the WEIGHT column) is set during a release only: empty after it, as before the first', () => {
+    const during = deriveStatus(
+      undefined,
+      observation({
+        release: { plan: { ...idlePlan({ strategy: 'Canary', revision: 'rev3', step: 1 }), canaryWeight: 25 } },
+      }),
+      T0,
+    );
+    expect(during.canaryWeight).toBe(25);
+    const promoting = deriveStatus(
+      during,
+      observation({ release: { plan: idlePlan({ strategy: 'Canary', revision: 'rev3', step: 2 }) } }),
+      T0,
+    );
+    expect(promoting.canaryWeight).toBe(0);
+    const after = deriveStatus(promoting, observation({ release: { plan: idlePlan({}) } }), T0);
+    expect('canaryWeight' in after).toBe(false);
+    const neverReleased = deriveStatus(undefined, observation({}), T0);
+    expect('canaryWeight' in neverReleased).toBe(false);
+  });
+
   test('the persisted state and its views', () => {
     const state = { strategy: 'Canary' as const, revision: 'rev3', step: 1, desiredWeight: 25, stepStartTime: T0 };
     const status = deriveStatus(

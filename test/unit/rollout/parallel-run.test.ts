@@ -130,9 +130,8 @@ describe('an abort', () => {
     ['while the beta group is on the canary', 1],
   ])('%s rolls back and removes the mirror, the match rules, the comparator and the baseline', (_name, step) => {
     // Abort at the first reconcile that finds the release at `step` with its extras on the route.
-    let abortAt = -1;
     const probe = simulate(PARALLEL_RUN);
-    abortAt = probe.snapshots.findIndex((s) => s.step === step && (step === 0 ? s.mirror : s.match)) + 1;
+    const abortAt = probe.snapshots.findIndex((s) => s.step === step && (step === 0 ? s.mirror : s.match)) + 1;
     const run = simulate(PARALLEL_RUN, { [abortAt]: 'abort' });
     expect(events(run.plans)).toContain('Warning/RolledBack');
     expect(run.plans.at(-1)!.phase).toBe('RolledBack');

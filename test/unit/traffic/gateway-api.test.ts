@@ -194,7 +194,7 @@ describe('weightPatch on an HTTPRoute', () => {
 
   test('does not change the route it reads', () => {
     const r = route({ backendRefs: [stable(80, 80), canary(80, 20)] });
-    const before = JSON.parse(JSON.stringify(r));
+    const before = structuredClone(r);
     patchFor(r, 60);
     expect(r).toEqual(before);
   });

@@ -150,7 +150,7 @@ describe('renderCanaryIngress', () => {
   });
 
   test('does not change the user’s Ingress', () => {
-    const before = JSON.parse(JSON.stringify(USER));
+    const before = structuredClone(USER);
     renderCanaryIngress(ORDERS, USER, w(40));
     expect(USER).toEqual(before);
   });
