@@ -140,7 +140,7 @@ test('gatewayAPI: a parallel run, then a beta group, then a weight; promotion le
       `--primary=http://${name}-baseline.${ns.name}.svc:80`,
       `--candidate=http://${name}-canary.${ns.name}.svc:80`,
       '--methods=GET,HEAD,OPTIONS',
-    ]),
+    ]) as string[],
   });
   expect((await replicaSets(name, 'baseline'))[0]?.status?.readyReplicas).toBe(2);
   for (const service of [`${name}-baseline`, `${name}-compare`])
@@ -158,7 +158,7 @@ test('gatewayAPI: a parallel run, then a beta group, then a weight; promotion le
     { path: { type: 'PathPrefix', value: '/orders' }, headers: [{ type: 'Exact', name: 'x-beta', value: 'true' }] },
     {
       path: { type: 'PathPrefix', value: '/orders' },
-      headers: [{ type: 'RegularExpression', name: 'Cookie', value: expect.stringContaining('beta=1') }],
+      headers: [{ type: 'RegularExpression', name: 'Cookie', value: expect.stringContaining('beta=1') as string }],
     },
   ]);
   expect(asWritten(matching)).toEqual(written);
@@ -459,5 +459,5 @@ test.each<[string, MicroserviceSpec['release'], RegExp]>([
 ])('admission refuses %s', async (_label, release, message) => {
   const attempt = client.create(microservice(ns.name, 'refused', { image: 'ghcr.io/example/shop:1.0.0', release }));
   await expect(attempt).rejects.toBeInstanceOf(ApiError);
-  await expect(attempt).rejects.toMatchObject({ statusCode: 422, message: expect.stringMatching(message) });
+  await expect(attempt).rejects.toMatchObject({ statusCode: 422, message: expect.stringMatching(message) as string });
 });
