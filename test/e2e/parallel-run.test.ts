@@ -119,7 +119,7 @@ async function compared(name: string) {
     differing,
     percent: total > 0 ? (100 * differing) / total : NaN,
     errors,
-    errorsByUpstream: Object.fromEntries(byUpstream.map((s) => [s.metric.upstream, s.value])),
+    errorsByUpstream: Object.fromEntries(byUpstream.map((s) => [String(s.metric.upstream), s.value])),
     dropped,
   };
 }
