@@ -16,6 +16,7 @@ import { podLabels, trackSelector } from './labels';
 import { deepMerge } from './merge';
 import { identityOf } from './ownership';
 import { renderProbes } from './probes';
+import { canonicalQuantity, QuantityError } from './quantity';
 
 export const APP_CONTAINER = 'app';
 /**
@@ -89,15 +90,26 @@ function appContainer(spec: MicroserviceSpec, defaults: RenderDefaults): V1Conta
 /** Requests and limits each fall back to the operator defaults when unset, as the CRD documents. */
 function resourcesOf(spec: MicroserviceSpec, defaults: RenderDefaults): V1ResourceRequirements | undefined {
   const resources = compact({
-    requests: quantities(spec.resources?.requests) ?? nonEmptyMap(defaults.resources.requests),
-    limits: quantities(spec.resources?.limits) ?? nonEmptyMap(defaults.resources.limits),
+    requests: quantities(spec.resources?.requests) ?? quantities(defaults.resources.requests),
+    limits: quantities(spec.resources?.limits) ?? quantities(defaults.resources.limits),
   });
   return Object.keys(resources).length > 0 ? resources : undefined;
 }
 
+/** In the API server's canonical form, which is what reading the object back gives. */
 function quantities(values: Record<string, number | string> | undefined): Record<string, string> | undefined {
   if (!values) return undefined;
-  return nonEmptyMap(Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)])));
+  return nonEmptyMap(Object.fromEntries(Object.entries(values).map(([key, value]) => [key, canonicalOrAsIs(value)])));
+}
+
+/** A spelling that is no quantity is sent as written, so the API server's refusal names it. */
+function canonicalOrAsIs(value: number | string): string {
+  try {
+    return canonicalQuantity(value);
+  } catch (err) {
+    if (err instanceof QuantityError) return String(value);
+    throw err;
+  }
 }
 
 /**
