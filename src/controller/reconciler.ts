@@ -20,7 +20,7 @@ import {
 } from '../api/constants';
 import type { Microservice, MicroserviceStatus } from '../api/types';
 import type { KubeClient } from '../kube/client';
-import { errorMessage, isNotFound, TerminalError } from '../kube/errors';
+import { ApiError, errorMessage, isInvalid, isNotFound, TerminalError } from '../kube/errors';
 import type { EventRecorder } from '../kube/events';
 import type { Logger } from '../observability/logger';
 import {
@@ -56,7 +56,7 @@ import { type TrafficRouter, weightedRouter } from '../traffic';
 import type { Resolution } from '../environment/resolve';
 import type { KindCache } from './caches';
 import { AnalysisRunner, type OperatorCredentials } from './analysis';
-import { needsApply, withAppliedHash } from './drift';
+import { ANNOTATION_APPLIED, needsApply, withAppliedHash } from './drift';
 import { deploymentComplete, deriveStatus, type Observation, statusEvents } from './status';
 
 export interface ReconcileResult {
@@ -88,6 +88,12 @@ interface SyncResult {
 
 export class Reconciler {
   private readonly analysis: AnalysisRunner;
+  /**
+   * Children the API server refused as Invalid, by Microservice key, then kind/name, with the applied hash of
+   * what was sent and the error. The same content is not sent again: only a change to the Microservice or to
+   * what it references (which changes the hash) retries it.
+   */
+  private readonly refused = new Map<string, Map<string, { hash: string; error: TerminalError }>>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.analysis = new AnalysisRunner(deps.client, deps.log, deps.prometheusAddress, deps.prometheusCredentials);
@@ -97,7 +103,10 @@ export class Reconciler {
     const [namespace = '', name = ''] = key.split('/');
     const stored = this.deps.microservices.get(namespace, name);
     // Gone or going: the garbage collector removes the children through their owner references.
-    if (!stored || stored.metadata.deletionTimestamp) return {};
+    if (!stored || stored.metadata.deletionTimestamp) {
+      this.refused.delete(key);
+      return {};
+    }
     // From here on, the effective Microservice; two Environments or an exceeded limit stop before any write.
     const resolution = this.deps.resolve?.(stored) ?? { ok: true, microservice: stored, defaulted: [] };
     const microservice = resolution.ok ? resolution.microservice : stored;
@@ -451,8 +460,27 @@ export class Reconciler {
     }
     const sent = withAppliedHash(desired);
     if (!needsApply(sent, live)) return undefined;
+    const refusals = this.refused.get(`${namespace}/${owner.metadata.name}`) ?? new Map();
+    const key = `${kind}/${name}`;
+    const hash = sent.metadata?.annotations?.[ANNOTATION_APPLIED] ?? '';
+    const refusal = refusals.get(key);
+    if (refusal && refusal.hash === hash) throw refusal.error;
     if (live) await this.handOverReplicas(sent, live, log);
-    const written = await this.deps.client.apply(sent, FIELD_MANAGER);
+    let written: KubernetesObject;
+    try {
+      written = await this.deps.client.apply(sent, FIELD_MANAGER);
+    } catch (err) {
+      if (!isInvalid(err)) throw err;
+      // A spec error only a person can fix: retrying the same content would fail the same way forever.
+      const error = new TerminalError(
+        'Invalid',
+        `The API server refused ${kind} ${name}: ${(err as ApiError).detail}; fix the Microservice spec`,
+        { cause: err },
+      );
+      this.refused.set(`${namespace}/${owner.metadata.name}`, refusals.set(key, { hash, error }));
+      throw error;
+    }
+    refusals.delete(key);
     this.deps.owned[kind]?.recordWrite(written, live?.metadata?.resourceVersion);
     const verb = live ? 'Updated' : 'Created';
     const revision =
