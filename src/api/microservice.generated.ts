@@ -122,7 +122,7 @@ export interface EnvFromSource {
 }
 export interface ServicePort {
   /**
-   * The port's name, used for both the container port and the Service port, and by probes that name a port. An IANA service name: at most 15 lowercase letters, digits and '-', starting and ending with a letter or digit. Example: http
+   * The port's name, used for both the container port and the Service port, and by probes that name a port. An IANA service name: at most 15 lowercase letters, digits and '-', starting and ending with a letter or digit, with at least one letter and no '--'. Example: http
    */
   name: string;
   /**

@@ -64,6 +64,32 @@ test.each<[string, string, Record<string, unknown>, RegExp]>([
     /spec.release.strategy: Unsupported value: "YOLO"/,
   ],
   ['a name that cannot name a Service', '9lives', { image }, /DNS-1035 label/],
+  ['a port name of digits only', 'port-digits', { image, ports: [{ name: '8080', containerPort: 8080 }] }, /IANA/],
+  ['a port name with --', 'port-dashes', { image, ports: [{ name: 'http--alt', containerPort: 8080 }] }, /IANA/],
+  ['an env name with =', 'env-equals', { image, env: [{ name: 'MODE=live', value: '1' }] }, /env\[0\].name/],
+  [
+    'an envFrom prefix with =',
+    'prefix-equals',
+    { image, envFrom: [{ prefix: 'DB=', configMapRef: { name: 'a' } }] },
+    /envFrom\[0\].prefix/,
+  ],
+  ['a negative quantity', 'quantity-negative', { image, resources: { requests: { cpu: '-1' } } }, /requests.cpu/],
+  ['a negative integer quantity', 'quantity-int', { image, resources: { limits: { cpu: -1 } } }, /limits.cpu/],
+  [
+    'a quantity with a fractional exponent',
+    'quantity-exponent',
+    { image, resources: { requests: { memory: '1e1.5' } } },
+    /requests.memory/,
+  ],
+  [
+    'an nginx Ingress name too long for the canary Ingress',
+    'nginx-long',
+    {
+      image,
+      release: { strategy: 'Canary', canary: { traffic: { router: 'nginx', nginx: { ingress: 'i'.repeat(240) } } } },
+    },
+    /the canary Ingress <ingress>-<name>-canary/,
+  ],
   [
     'an analysis interval of 0s',
     'interval-zero',

@@ -84,11 +84,11 @@ const warningsOf = (name: string) =>
 
 test.each<[string, string, MicroserviceSpec, MicroserviceSpec, RegExp]>([
   [
-    'an env name with =',
-    'bad-env',
-    { image: 'ghcr.io/example/orders:1.0.0', env: [{ name: 'MODE=live', value: '1' }] },
-    { image: 'ghcr.io/example/orders:1.0.0', env: [{ name: 'MODE', value: 'live' }] },
-    /The API server refused Deployment bad-env: .*spec\.template\.spec\.containers\[0\]\.env\[0\]\.name: Invalid value: "MODE=live"/,
+    'a toleration with an unknown operator',
+    'bad-toleration',
+    { image: 'ghcr.io/example/orders:1.0.0', placement: { tolerations: [{ key: 'gpu', operator: 'Sometimes' }] } },
+    { image: 'ghcr.io/example/orders:1.0.0', placement: { tolerations: [{ key: 'gpu', operator: 'Exists' }] } },
+    /The API server refused Deployment bad-toleration: .*spec\.template\.spec\.tolerations\[0\]\.operator: Unsupported value: "Sometimes"/,
   ],
   [
     'requests above limits',
