@@ -29,6 +29,14 @@ export function canonicalQuantity(text: string | number): string {
   return format(parse(String(text)));
 }
 
+/** Negative, zero or positive as quantity `a` is below, equal to or above `b`, in any spellings. */
+export function compareQuantities(a: string | number, b: string | number): number {
+  const [left, right] = [parse(String(a)), parse(String(b))];
+  const scale = Math.max(left.scale, right.scale);
+  const diff = left.unscaled * 10n ** BigInt(scale - left.scale) - right.unscaled * 10n ** BigInt(scale - right.scale);
+  return diff < 0n ? -1 : diff > 0n ? 1 : 0;
+}
+
 function parse(text: string): Amount {
   const match = QUANTITY.exec(text);
   const [, sign, whole = '', fraction = '', suffix = ''] = match ?? [];

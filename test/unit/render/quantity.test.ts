@@ -1,4 +1,4 @@
-import { canonicalQuantity, QuantityError } from '../../../src/render/quantity';
+import { canonicalQuantity, compareQuantities, QuantityError } from '../../../src/render/quantity';
 
 // Expected values are what the API server (k8s.io/apimachinery resource.Quantity) stores for each spelling;
 // test/cluster/idempotence.test.ts checks a sample of them against a real one.
@@ -74,4 +74,16 @@ test.each<[string | number, string]>([
 
 test.each(['', '.', '+', 'abc', '1Q', '1e', '1e1.5', '1ki', '1 Gi', '1Mi5'])('%p is no quantity', (text) => {
   expect(() => canonicalQuantity(text)).toThrow(QuantityError);
+});
+
+test.each<[string | number, string | number, number]>([
+  ['1', '1000m', 0],
+  ['0.5', '501m', -1],
+  ['1Gi', '1073741824', 0],
+  ['1Gi', '1G', 1],
+  ['1e3', '1k', 0],
+  [2, '1999m', 1],
+  ['1n', '0', 1],
+])('%p compares with %p as %p', (a, b, expected) => {
+  expect(compareQuantities(a, b)).toBe(expected);
 });
