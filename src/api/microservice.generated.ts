@@ -801,6 +801,10 @@ export interface ReleaseState {
    * BlueGreen only. When the release was aborted or rolled back; the preview is removed abortScaleDownDelaySeconds later.
    */
   rollbackTime?: string;
+  /**
+   * The stable revision's pod template while a release runs, so that a stable Deployment deleted mid-release is recreated on the stable revision rather than on the new one.
+   */
+  stableTemplate?: { [k: string]: unknown };
 }
 /**
  * The last analysis check of the current (or last) release.

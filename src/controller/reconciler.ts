@@ -1,7 +1,14 @@
 // reconcile(key): read the Microservice and what it owns, converge the
 // children, and write status once at the end, whatever happened (Flux's
 // finalizeStatus). Errors are rethrown for a rate-limited retry.
-import type { KubernetesObject, V1Deployment, V1EndpointSlice, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1Deployment,
+  V1EndpointSlice,
+  V1PodTemplateSpec,
+  V1ReplicaSet,
+  V1Service,
+} from '@kubernetes/client-node';
 import {
   ACTIONS,
   ANNOTATION_ACTION,
@@ -18,7 +25,7 @@ import {
   TRACK_CANARY,
   TRACK_PREVIEW,
 } from '../api/constants';
-import type { Microservice, MicroserviceStatus } from '../api/types';
+import type { Microservice, MicroserviceStatus, ReleaseState } from '../api/types';
 import type { KubeClient } from '../kube/client';
 import { ApiError, errorMessage, isInvalid, isNotFound, TerminalError } from '../kube/errors';
 import type { EventRecorder } from '../kube/events';
@@ -204,7 +211,7 @@ export class Reconciler {
         })
       : undefined;
 
-    const plan = planRelease({
+    const planned = planRelease({
       settings,
       strategy,
       state,
@@ -214,6 +221,7 @@ export class Reconciler {
       now,
       observed: observed.release,
     });
+    const plan = { ...planned, state: withStableTemplate(planned.state, deployment, state, rendered.revision) };
     const live = observed.live;
     const actions = releaseActions(plan, live);
     for (const event of outcome?.events ?? []) actions.unshift({ kind: 'event', event });
@@ -260,7 +268,9 @@ export class Reconciler {
     router: TrafficRouter | undefined,
   ) {
     const deployment = this.liveDeployment(microservice);
-    const stableRevision = deployment?.spec?.template.metadata?.labels?.[LABEL_REVISION];
+    // A Deployment deleted mid-release still has a stable revision: the one status.release kept the template of.
+    const kept = deployment ? undefined : (releaseStateOf(microservice.status).stableTemplate as V1PodTemplateSpec);
+    const stableRevision = (deployment?.spec?.template ?? kept)?.metadata?.labels?.[LABEL_REVISION];
     const newTrack = newTrackOf(microservice.spec) as 'canary' | 'preview';
     const sets = [...this.newRevisionReplicaSets(microservice), ...this.trackReplicaSets(microservice, TRACK_BASELINE)];
     const live = (rs: V1ReplicaSet) => ({
@@ -351,6 +361,9 @@ export class Reconciler {
         case 'applyDeployment': {
           const desired = this.deploymentOf(rendered);
           if (a.replicas !== undefined) desired.spec!.replicas = a.replicas;
+          const stableTemplate = releaseStateOf(microservice.status).stableTemplate;
+          if (a.revision === 'stable' && stableTemplate)
+            desired.spec!.template = structuredClone(stableTemplate) as V1PodTemplateSpec;
           written = (await this.applyChild(microservice, desired, log)) as V1Deployment | undefined;
           break;
         }
@@ -693,4 +706,23 @@ function replicasOf(microservice: Microservice, deployment: V1Deployment | undef
   if (microservice.spec.autoscaling)
     return deployment?.spec?.replicas ?? microservice.spec.autoscaling.minReplicas ?? 1;
   return desiredReplicas(microservice.spec);
+}
+
+/**
+ * The release state with the stable revision's pod template while a release runs: taken from the Deployment
+ * while it still runs the stable revision, kept from the previous state while it is gone, dropped otherwise.
+ */
+function withStableTemplate(
+  next: ReleaseState,
+  deployment: V1Deployment | undefined,
+  previous: ReleaseState,
+  desiredRevision: string,
+): ReleaseState {
+  const rest = { ...next };
+  delete rest.stableTemplate;
+  if (next.revision === undefined) return rest;
+  const live = deployment?.spec?.template;
+  if (!live) return previous.stableTemplate ? { ...rest, stableTemplate: previous.stableTemplate } : rest;
+  if (live.metadata?.labels?.[LABEL_REVISION] === desiredRevision) return rest;
+  return { ...rest, stableTemplate: live as Record<string, unknown> };
 }
