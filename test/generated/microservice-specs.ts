@@ -309,10 +309,17 @@ const labelKey = fc.constantFrom('team', 'example.com/tier', 'app.kubernetes.io/
 export interface GeneratedMicroservice {
   name: string;
   spec: MicroserviceSpec;
+  /** For a near-invalid spec, the edge it is past. */
+  breaks?: string;
 }
 
-/** A Microservice the CRD accepts. */
-export const acceptedMicroservice = (options: { maxNameLength?: number } = {}): fc.Arbitrary<GeneratedMicroservice> =>
+/**
+ * A Microservice the CRD accepts. `schedulable` leaves out node selectors, which kwok's nodes would not match,
+ * so that a Ready outcome is possible in the cluster tier.
+ */
+export const acceptedMicroservice = (
+  options: { maxNameLength?: number; schedulable?: boolean } = {},
+): fc.Arbitrary<GeneratedMicroservice> =>
   microserviceName(options.maxNameLength).chain((name) =>
     fc
       .record({
@@ -335,7 +342,9 @@ export const acceptedMicroservice = (options: { maxNameLength?: number } = {}): 
             {
               spreadAcrossZones: fc.boolean(),
               spreadAcrossNodes: fc.boolean(),
-              nodeSelector: fc.dictionary(labelKey, labelValue, { maxKeys: 2 }),
+              nodeSelector: options.schedulable
+                ? fc.constant({ type: 'kwok' })
+                : fc.dictionary(labelKey, labelValue, { maxKeys: 2 }),
             },
             { requiredKeys: [] },
           ),
@@ -379,3 +388,56 @@ export const acceptedMicroservice = (options: { maxNameLength?: number } = {}): 
           });
       }),
   );
+
+/**
+ * One step past an edge of the schema, or a spec the schema takes that cannot run: each must be refused at
+ * admission, or end Stalled with a message that names the field.
+ */
+export const nearInvalidMicroservice = (options: { schedulable?: boolean } = {}): fc.Arbitrary<GeneratedMicroservice> =>
+  fc
+    .tuple(acceptedMicroservice({ ...options, maxNameLength: 40 }), fc.nat(NEAR_INVALID.length - 1))
+    .map(([generated, index]) => {
+      const [breaks, mutate] = NEAR_INVALID[index]!;
+      const copy = structuredClone(generated);
+      mutate(copy);
+      return { ...copy, breaks };
+    });
+
+const canaryOf = (spec: MicroserviceSpec) => {
+  spec.release = { strategy: 'Canary' };
+  return spec.release;
+};
+
+/** What each mutation breaks; the cluster test prints the name with its outcome. */
+export const NEAR_INVALID: [string, (generated: GeneratedMicroservice) => void][] = [
+  ['a name one past the limit', (g) => (g.name = `${g.name}${'a'.repeat(NAME_LIMIT + 1 - g.name.length)}`)],
+  ['a port name of digits', ({ spec }) => ((spec.ports = [{ name: '8080', containerPort: 8080 }]), delete spec.probes)],
+  ['a port name with --', ({ spec }) => ((spec.ports = [{ name: 'a--b', containerPort: 8080 }]), delete spec.probes)],
+  ['an env name with =', ({ spec }) => (spec.env = [{ name: 'A=B', value: '1' }])],
+  ['a negative quantity', ({ spec }) => (spec.resources = { requests: { cpu: '-100m' } })],
+  ['a fractional exponent', ({ spec }) => (spec.resources = { limits: { memory: '1e1.5' } })],
+  ['requests above limits', ({ spec }) => (spec.resources = { requests: { cpu: '2' }, limits: { cpu: '1' } })],
+  ['an analysis interval of 0s', ({ spec }) => (canaryOf(spec).analysis = { interval: '0s' })],
+  [
+    'a thresholdRange with min above max',
+    ({ spec }) =>
+      (canaryOf(spec).analysis = {
+        prometheus: { address: 'http://127.0.0.1:1' },
+        metrics: [{ name: 'rate', template: 'request-success-rate', thresholdRange: { min: 2, max: 1 } }],
+      }),
+  ],
+  ['a weight of 101', ({ spec }) => (canaryOf(spec).canary = { steps: [{ setWeight: 101 }] })],
+  ['stepWeight above maxWeight', ({ spec }) => (canaryOf(spec).canary = { stepWeight: 50, maxWeight: 10 })],
+  ['weights that go down', ({ spec }) => (canaryOf(spec).canary = { steps: [{ setWeight: 50 }, { setWeight: 10 }] })],
+  ['a probe naming no port', ({ spec }) => (spec.probes = { readiness: { tcpSocket: { port: 'nope' } } })],
+  [
+    'a toleration with an unknown operator',
+    ({ spec }) => (spec.placement = { tolerations: [{ key: 'k', operator: 'Maybe' }] }),
+  ],
+  ['a missing ConfigMap', ({ spec }) => (spec.envFrom = [{ configMapRef: { name: 'missing' } }])],
+  [
+    'a named HTTPRoute that does not exist',
+    ({ spec }) =>
+      (canaryOf(spec).canary = { traffic: { router: 'gatewayAPI', gatewayAPI: { httpRoute: 'no-such-route' } } }),
+  ],
+];
