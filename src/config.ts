@@ -32,6 +32,8 @@ export interface OperatorConfig {
   defaultRouter: TrafficRouter;
   /** spec.release.analysis for Microservices that set none; undefined when not configured. */
   defaultAnalysis?: Record<string, unknown>;
+  /** The operator's own image, run as the comparator of a parallel run (the chart sets it). */
+  comparatorImage?: string;
 }
 
 export const TRAFFIC_ROUTERS = ['replicas', 'gatewayAPI', 'istio', 'nginx'] as const;
@@ -209,5 +211,6 @@ export function loadConfig(
         '{"interval":"1m","metrics":[{"name":"success-rate","template":"request-success-rate"}]}',
       ),
     ),
+    ...optional('comparatorImage', get('comparator-image') || undefined),
   };
 }

@@ -1,6 +1,7 @@
 // Entry point: configuration, logger, HTTP endpoints, leader election, manager;
 // SIGTERM drains the queue, hands the leader Lease back and exits 0.
 import { KubeConfig } from '@kubernetes/client-node';
+import { runComparator } from './comparator/main';
 import { ConfigError, loadConfig } from './config';
 import { LEASE_NAME, LeaderElector, leaderIdentity } from './controller/leader';
 import { Manager } from './controller/manager';
@@ -87,7 +88,8 @@ async function main(): Promise<void> {
   await manager.start(shutdown.signal);
 }
 
-main().catch((err: unknown) => {
+// `msop comparator ...` is the parallel-run comparator (src/comparator), not the operator.
+(process.argv[2] === 'comparator' ? runComparator(process.argv.slice(3)) : main()).catch((err: unknown) => {
   console.error(`msop: ${errorMessage(err)}`);
   process.exit(1);
 });

@@ -30,7 +30,7 @@ export type ManagerOptions = Pick<
   OperatorConfig,
   'watchNamespaces' | 'concurrency' | 'resyncSeconds' | 'defaultResources' | 'prometheusAddress'
 > &
-  Partial<Pick<OperatorConfig, 'defaultRouter' | 'defaultAnalysis' | 'prometheusAuthSecret'>>;
+  Partial<Pick<OperatorConfig, 'defaultRouter' | 'defaultAnalysis' | 'prometheusAuthSecret' | 'comparatorImage'>>;
 
 /** Optional wiring from main.ts: metrics, and a gate that holds the workers until this replica leads. */
 export interface ManagerHooks {
@@ -128,7 +128,7 @@ export class Manager {
       owned,
       events: new EventRecorder(client, log),
       log,
-      defaults: { resources: options.defaultResources },
+      defaults: { resources: options.defaultResources, comparatorImage: options.comparatorImage },
       prometheusAddress: options.prometheusAddress,
       prometheusCredentials: options.prometheusAuthSecret && {
         secret: options.prometheusAuthSecret,

@@ -23,9 +23,13 @@ import {
   STATUS_FIELD_MANAGER,
   TRACK_BASELINE,
   TRACK_CANARY,
+  TRACK_COMPARATOR,
   TRACK_PREVIEW,
+  COMPARATOR_PORT,
+  DEFAULT_MIRRORED_METHODS,
+  FINALIZER_ROUTES,
 } from '../api/constants';
-import type { Microservice, MicroserviceStatus, ReleaseState } from '../api/types';
+import type { Microservice, MicroserviceStatus, ReleaseState, TrafficSettings } from '../api/types';
 import type { KubeClient } from '../kube/client';
 import { ApiError, errorMessage, isInvalid, isNotFound, TerminalError } from '../kube/errors';
 import type { EventRecorder } from '../kube/events';
@@ -48,9 +52,10 @@ import {
   stableStringify,
   type TrackedContent,
 } from '../render';
-import { desiredReplicas } from '../render/defaults';
+import { comparatorServiceName, hasParallelRun, renderComparatorReplicaSet } from '../render/comparator';
+import { desiredReplicas, trafficOf } from '../render/defaults';
 import { renderApexService } from '../render/services';
-import { type Action, type LiveState, releaseActions, routedWeight, sortActions } from '../rollout/actions';
+import { type Action, type LiveState, releaseActions, routedRoute, sortActions } from '../rollout/actions';
 import {
   planRelease,
   type ReleaseObservation,
@@ -58,8 +63,9 @@ import {
   releaseStateOf,
   type Strategy,
 } from '../rollout/release';
-import { releaseSteps, StepsError } from '../rollout/steps';
+import { checkStepsRouter, releaseSteps, StepsError } from '../rollout/steps';
 import { type TrafficRouter, weightedRouter } from '../traffic';
+import { routeIdentity, withTraffic } from '../traffic/identity';
 import type { Resolution } from '../environment/resolve';
 import type { KindCache } from './caches';
 import { AnalysisRunner, type OperatorCredentials } from './analysis';
@@ -109,8 +115,7 @@ export class Reconciler {
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace = '', name = ''] = key.split('/');
     const stored = this.deps.microservices.get(namespace, name);
-    // Gone or going: the garbage collector removes the children through their owner references.
-    if (!stored || stored.metadata.deletionTimestamp) {
+    if (!stored) {
       this.refused.delete(key);
       return {};
     }
@@ -118,6 +123,12 @@ export class Reconciler {
     const resolution = this.deps.resolve?.(stored) ?? { ok: true, microservice: stored, defaulted: [] };
     const microservice = resolution.ok ? resolution.microservice : stored;
     const log = this.deps.log.child({ microservice: key, generation: microservice.metadata.generation });
+    // Going: the garbage collector removes the children through their owner references; the user's routes are
+    // msop's to put back first.
+    if (stored.metadata.deletionTimestamp) {
+      await this.releaseRoutes(microservice, log);
+      return {};
+    }
     const requested = microservice.metadata.annotations?.[ANNOTATION_ACTION];
     const action = ACTIONS.find((a) => a === requested);
 
@@ -185,6 +196,8 @@ export class Reconciler {
     const analysis = this.analysis.settings(microservice);
     const settings = { ...this.releaseSettings(microservice), baseline: analysis?.baselineMode === 'Fresh' };
     const router = settings.router === 'replicas' ? undefined : weightedRouter(settings.router, this.deps.client);
+    if (router) await this.addFinalizer(microservice, log);
+    await this.leaveOldRoute(microservice, state, log);
     const observed = await this.observeRelease(microservice, rendered, router);
     const { deployment, current } = observed;
     const stableRevision = observed.release.stableRevision;
@@ -261,6 +274,93 @@ export class Reconciler {
     return { observation, requeueAfterMs: requeues.length > 0 ? Math.min(...requeues) : undefined };
   }
 
+  /**
+   * The traffic settings changed mid-release to another route object (or the release section was removed):
+   * the route the release started on is put back to the stable Service, with the settings recorded in
+   * status, before the release goes on with the new ones. No share of traffic is left on the old route.
+   */
+  private async leaveOldRoute(microservice: Microservice, state: ReleaseState, log: Logger): Promise<void> {
+    const recorded = state.traffic;
+    const now = trafficOf(microservice.spec);
+    if (state.revision === undefined || !recorded || routeIdentity(recorded) === routeIdentity(now)) return;
+    if (!(await this.takeRouteBack(microservice, recorded, state.strategy, log))) return;
+    await this.deps.events.record(
+      microservice,
+      'Normal',
+      'RouteChanged',
+      `Moved the release of ${state.revision} from ${routeIdentity(recorded)} to ${routeIdentity(now)}: all traffic on the old route went back to the stable Service`,
+    );
+  }
+
+  /** Takes msop's weights and rules off the route of these settings; false when there was none to take. */
+  private async takeRouteBack(
+    microservice: Microservice,
+    traffic: TrafficSettings,
+    strategy: ReleaseState['strategy'],
+    log: Logger,
+  ): Promise<boolean> {
+    if (traffic.router === undefined || traffic.router === 'replicas') return false;
+    const router = weightedRouter(traffic.router, this.deps.client);
+    try {
+      await router.finalize(withTraffic(microservice, traffic, strategy));
+    } catch (err) {
+      // A route that is gone, or no longer sends to the stable Service, holds nothing of msop's to take back.
+      if (!(err instanceof TerminalError)) throw err;
+      log.info({ route: routeIdentity(traffic), reason: err.reason }, 'Left a route msop can no longer use');
+      return false;
+    }
+    log.info({ route: routeIdentity(traffic) }, 'Took msop weights and rules off the route');
+    return true;
+  }
+
+  /** Deletion: the user's routes get back what msop changed, then the finalizer goes and the deletion goes on. */
+  private async releaseRoutes(microservice: Microservice, log: Logger): Promise<void> {
+    const finalizers = microservice.metadata.finalizers ?? [];
+    const index = finalizers.indexOf(FINALIZER_ROUTES);
+    if (index === -1) return;
+    const state = releaseStateOf(microservice.status);
+    const settings = [trafficOf(microservice.spec), state.traffic].filter((t): t is TrafficSettings => t !== undefined);
+    const seen = new Set<string>();
+    for (const traffic of settings) {
+      if (seen.has(routeIdentity(traffic))) continue;
+      seen.add(routeIdentity(traffic));
+      await this.takeRouteBack(
+        microservice,
+        traffic,
+        state.strategy ?? (isBlueGreen(microservice.spec) ? 'BlueGreen' : 'Canary'),
+        log,
+      );
+    }
+    const { namespace = '', name = '' } = microservice.metadata;
+    const path = `/metadata/finalizers/${index}`;
+    await this.deps.client.jsonPatch<Microservice>(API_VERSION, KIND, namespace, name, [
+      { op: 'test', path, value: FINALIZER_ROUTES },
+      { op: 'remove', path },
+    ]);
+    log.info({ finalizer: FINALIZER_ROUTES }, 'Removed finalizer');
+  }
+
+  /** A weighted router writes on routes the user owns: the finalizer makes deletion wait until msop took that back. */
+  private async addFinalizer(microservice: Microservice, log: Logger): Promise<void> {
+    const finalizers = microservice.metadata.finalizers;
+    if (finalizers?.includes(FINALIZER_ROUTES)) return;
+    const { namespace = '', name = '' } = microservice.metadata;
+    const written = await this.deps.client.jsonPatch<Microservice>(
+      API_VERSION,
+      KIND,
+      namespace,
+      name,
+      finalizers
+        ? [
+            { op: 'test', path: '/metadata/finalizers', value: finalizers },
+            { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER_ROUTES },
+          ]
+        : [{ op: 'add', path: '/metadata/finalizers', value: [FINALIZER_ROUTES] }],
+    );
+    this.deps.microservices.recordWrite(written, microservice.metadata.resourceVersion);
+    log.info({ finalizer: FINALIZER_ROUTES }, 'Added finalizer');
+  }
+
   /** Everything the planner and the action list read, from the caches and the router, once per reconcile. */
   private async observeRelease(
     microservice: Microservice,
@@ -272,7 +372,11 @@ export class Reconciler {
     const kept = deployment ? undefined : (releaseStateOf(microservice.status).stableTemplate as V1PodTemplateSpec);
     const stableRevision = (deployment?.spec?.template ?? kept)?.metadata?.labels?.[LABEL_REVISION];
     const newTrack = newTrackOf(microservice.spec) as 'canary' | 'preview';
-    const sets = [...this.newRevisionReplicaSets(microservice), ...this.trackReplicaSets(microservice, TRACK_BASELINE)];
+    const sets = [
+      ...this.newRevisionReplicaSets(microservice),
+      ...this.trackReplicaSets(microservice, TRACK_BASELINE),
+      ...this.trackReplicaSets(microservice, TRACK_COMPARATOR),
+    ];
     const live = (rs: V1ReplicaSet) => ({
       name: rs.metadata!.name!,
       uid: rs.metadata!.uid!,
@@ -286,7 +390,10 @@ export class Reconciler {
       );
     const current = find(newTrack, rendered.revision);
     const baseline = find(TRACK_BASELINE, stableRevision);
-    const routerWeight = router ? await router.readWeight(microservice) : undefined;
+    const comparatorRevision = this.comparatorReplicaSet(microservice, 0)?.metadata?.labels?.[LABEL_REVISION];
+    const comparator = find(TRACK_COMPARATOR, comparatorRevision);
+    const route = router ? await router.readRoute(microservice) : undefined;
+    const routerWeight = route?.weight;
     const liveRevision = this.liveRevision(microservice);
     const counts = (rs: V1ReplicaSet | undefined) =>
       rs && { replicas: rs.spec?.replicas ?? 0, readyReplicas: rs.status?.readyReplicas ?? 0 };
@@ -298,9 +405,13 @@ export class Reconciler {
       stableComplete: deployment !== undefined && deploymentComplete(deployment),
       canary: counts(current),
       baseline: counts(baseline),
-      staleCanaries: sets.filter((rs) => rs !== current && rs.metadata?.labels?.[LABEL_TRACK] !== TRACK_BASELINE)
-        .length,
+      staleCanaries: sets.filter(
+        (rs) => rs !== current && [TRACK_CANARY, TRACK_PREVIEW].includes(rs.metadata?.labels?.[LABEL_TRACK] ?? ''),
+      ).length,
       routerWeight,
+      comparator: counts(comparator),
+      routeMatches: route?.extras.includes('match-') ?? false,
+      routeMirror: route?.extras.includes('mirror-') ?? false,
       liveRevision,
       previewEndpointsReady:
         newTrack === TRACK_PREVIEW && current
@@ -316,6 +427,14 @@ export class Reconciler {
       replicaSets: sets.map(live),
       weighted: router !== undefined,
       routerWeight,
+      routeExtras: route?.extras,
+      mirrorTarget: {
+        methods: microservice.spec.release?.canary?.parallelRun?.methods ?? DEFAULT_MIRRORED_METHODS,
+        service: comparatorServiceName(microservice.metadata.name!),
+        port: COMPARATOR_PORT,
+      },
+      comparatorRevision,
+      comparatorReadyReplicas: comparator?.status?.readyReplicas ?? 0,
       liveRevision,
       newReadyReplicas: current?.status?.readyReplicas ?? 0,
     };
@@ -343,12 +462,16 @@ export class Reconciler {
       // The router's own objects (a generated HTTPRoute, a canary Ingress) are applied on every reconcile.
       if (!router || routed) return;
       routed = true;
-      for (const object of await router.reconcile(microservice, routedWeight(actions, live)))
+      for (const object of await router.reconcile(microservice, routedRoute(actions, live)))
         await this.applyChild(microservice, object, log);
     };
     for (const a of actions) {
       switch (a.kind) {
         case 'applyReplicaSet': {
+          if (a.track === TRACK_COMPARATOR) {
+            await this.applyChild(microservice, this.comparatorReplicaSet(microservice, a.replicas)!, log);
+            break;
+          }
           const template =
             a.track === TRACK_BASELINE ? structuredClone(ctx.deployment!.spec!.template) : rendered.template;
           await this.applyChild(
@@ -376,12 +499,20 @@ export class Reconciler {
           log.info({ revision: a.revision ?? 'stable' }, 'Moved the live Service');
           break;
         case 'refuseRoute':
-          log.warn({ weight: a.weight }, 'Refused to route traffic to a new revision with no ready pods');
+          log.warn({ weight: a.route.weight }, `Refused to change the route: ${a.why}`);
           break;
         case 'route':
           await route();
-          await router!.setWeight(microservice, a.weight);
-          log.info({ router: routerOf(microservice.spec), weight: a.weight }, 'Set canary weight');
+          if (await router!.setRoute(microservice, a.route))
+            log.info(
+              {
+                router: routerOf(microservice.spec),
+                weight: a.route.weight,
+                matches: a.route.matches.length,
+                mirror: a.route.mirror?.percent,
+              },
+              'Set route',
+            );
           break;
         case 'deleteReplicaSet':
           await route();
@@ -400,6 +531,18 @@ export class Reconciler {
     }
     await route();
     return written;
+  }
+
+  /** The comparator ReplicaSet of a parallel run at `replicas`; undefined without one. */
+  private comparatorReplicaSet(microservice: Microservice, replicas: number): V1ReplicaSet | undefined {
+    if (!hasParallelRun(microservice)) return undefined;
+    const image = this.deps.defaults.comparatorImage;
+    if (!image)
+      throw new TerminalError(
+        'NoComparatorImage',
+        'release.canary.steps has a mirror step, but the operator was started without --comparator-image (the Helm chart sets it to the operator image); a parallel run needs it',
+      );
+    return renderComparatorReplicaSet(microservice, image, replicas);
   }
 
   /** Ready endpoints of a Service, counted over its EndpointSlices: what kube-proxy will route to. */
@@ -433,6 +576,7 @@ export class Reconciler {
     let steps;
     try {
       steps = releaseSteps(release?.canary);
+      if (isCanary(microservice.spec)) checkStepsRouter(steps, routerOf(microservice.spec));
     } catch (err) {
       if (err instanceof StepsError) throw new TerminalError('InvalidSteps', err.message);
       throw err;
@@ -445,6 +589,7 @@ export class Reconciler {
       autoscaled: microservice.spec.autoscaling !== undefined,
       paused: release?.paused === true,
       progressDeadlineMs: (release?.progressDeadlineSeconds ?? 600) * 1_000,
+      traffic: trafficOf(microservice.spec),
       blueGreen: isBlueGreen(microservice.spec)
         ? {
             autoPromotionMs:

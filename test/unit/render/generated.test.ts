@@ -148,9 +148,9 @@ function everythingRendered(microservice: Microservice): KubernetesObject[] {
     renderBaselineReplicaSet(microservice, rendered.template, revision, 1),
     renderPreviewReplicaSet(microservice, rendered.template, revision, 1),
   ];
-  if (isGeneratedRoute(microservice)) objects.push(renderHTTPRoute(microservice, 50));
+  if (isGeneratedRoute(microservice)) objects.push(renderHTTPRoute(microservice, { weight: 50, matches: [] }));
   if (trafficOf(microservice.spec)?.router === 'nginx')
-    objects.push(renderCanaryIngress(microservice, userIngress(microservice), 50));
+    objects.push(renderCanaryIngress(microservice, userIngress(microservice), { weight: 50, matches: [] }));
   return objects.filter((object) => object !== undefined);
 }
 

@@ -58,7 +58,9 @@ describe('releaseActions', () => {
 
   test('a weight for a new revision with no ready pod is refused, never routed', () => {
     const actions = releaseActions(plan({ routerWeight: 25 }), live({ newReadyReplicas: 0 }));
-    expect(actions).toEqual([{ kind: 'refuseRoute', weight: 25 }]);
+    expect(actions).toEqual([
+      { kind: 'refuseRoute', route: { weight: 25, matches: [] }, why: 'the new revision has no ready pods' },
+    ]);
   });
 
   test('an unchanged plan makes no actions', () => {
