@@ -122,7 +122,7 @@ export interface EnvFromSource {
 }
 export interface ServicePort {
   /**
-   * The port's name, used for both the container port and the Service port, and by probes that name a port. An IANA service name: at most 15 lowercase letters, digits and '-', starting and ending with a letter or digit. Example: http
+   * The port's name, used for both the container port and the Service port, and by probes that name a port. An IANA service name: at most 15 lowercase letters, digits and '-', starting and ending with a letter or digit, with at least one letter and no '--'. Example: http
    */
   name: string;
   /**
@@ -877,6 +877,10 @@ export interface ReleaseState {
    * BlueGreen only. When the release was aborted or rolled back; the preview is removed abortScaleDownDelaySeconds later.
    */
   rollbackTime?: string;
+  /**
+   * The stable revision's pod template while a release runs, so that a stable Deployment deleted mid-release is recreated on the stable revision rather than on the new one.
+   */
+  stableTemplate?: { [k: string]: unknown };
   /**
    * The traffic settings (release.canary.traffic, or release.blueGreen.traffic) the release in progress started with. When they change mid-release, or the release section is removed, msop first drains and cleans the old route with these, so no traffic is left pointing at a Service that is about to go.
    */

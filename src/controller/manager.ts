@@ -13,10 +13,18 @@ import { type Logger, reconcileLogger } from '../observability/logger';
 import { MeteredWorkQueue, type OperatorMetrics } from '../observability/metrics';
 import { type Resolution, resolveMicroservice } from '../environment/resolve';
 import { selects } from '../environment/selector';
-import { ownedKinds, referencedConfig } from '../render';
+import { ownedKinds, referencedConfig, trafficOf } from '../render';
+import { canaryIngressName } from '../traffic/nginx';
 import { KindCache } from './caches';
 import { Reconciler } from './reconciler';
 import { WorkQueue } from './workqueue';
+
+const ROUTE_KINDS = [
+  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', optional: true },
+  { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', optional: true },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', optional: false },
+] as const;
+type RouteKind = (typeof ROUTE_KINDS)[number]['kind'];
 
 export type ManagerOptions = Pick<
   OperatorConfig,
@@ -55,7 +63,7 @@ export class Manager {
     const informersFor = <T extends KubernetesObject>(
       apiVersion: string,
       kind: string,
-      extra: { labelSelector?: string; metadataOnly?: boolean } = {},
+      extra: { labelSelector?: string; metadataOnly?: boolean; optional?: boolean } = {},
     ) => {
       const created = namespaces.map(
         (namespace) => new Informer<T>(client, { apiVersion, kind, namespace, ...extra }, log),
@@ -83,6 +91,15 @@ export class Manager {
     for (const kind of ['ConfigMap', 'Secret'] as const) {
       for (const informer of informersFor<KubernetesObject>('v1', kind, { metadataOnly: true })) {
         informer.on((_type, object) => this.enqueueReferencing(kind, object));
+      }
+    }
+
+    // The routes msop sets weights on, its own or the user's: an edit by hand is put right at once, not at the
+    // next resync. Only names are needed to find the Microservice. A router's CRD may be installed after msop
+    // starts: an optional informer lists it again with backoff (at most 30 s) until it is there.
+    for (const { apiVersion, kind, optional } of ROUTE_KINDS) {
+      for (const informer of informersFor<KubernetesObject>(apiVersion, kind, { metadataOnly: true, optional })) {
+        informer.on((_type, object) => this.enqueueRouted(kind, object));
       }
     }
 
@@ -228,6 +245,24 @@ export class Manager {
       const refs = referencedConfig(resolved.ok ? resolved.microservice.spec : ms.spec);
       const list = kind === 'ConfigMap' ? refs.configMaps : refs.secrets;
       if (list.some((ref) => ref.name === name)) this.queue.add(objectKey(ms));
+    }
+  }
+
+  /** A route changed: the Microservices whose traffic settings name it (or whose canary Ingress it is). */
+  private enqueueRouted(kind: RouteKind, object: KubernetesObject): void {
+    const name = object.metadata?.name;
+    for (const ms of this.microservices.list(object.metadata?.namespace)) {
+      const resolved = this.resolve(ms);
+      const traffic = trafficOf(resolved.ok ? resolved.microservice.spec : ms.spec);
+      const routed =
+        kind === 'HTTPRoute'
+          ? traffic?.router === 'gatewayAPI' && (traffic.gatewayAPI?.httpRoute ?? ms.metadata.name) === name
+          : kind === 'VirtualService'
+            ? traffic?.router === 'istio' && traffic.istio?.virtualService === name
+            : traffic?.router === 'nginx' &&
+              traffic.nginx !== undefined &&
+              [traffic.nginx.ingress, canaryIngressName(traffic.nginx.ingress, ms.metadata.name!)].includes(name!);
+      if (routed) this.queue.add(objectKey(ms));
     }
   }
 

@@ -1,7 +1,14 @@
 // reconcile(key): read the Microservice and what it owns, converge the
 // children, and write status once at the end, whatever happened (Flux's
 // finalizeStatus). Errors are rethrown for a rate-limited retry.
-import type { KubernetesObject, V1Deployment, V1EndpointSlice, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1Deployment,
+  V1EndpointSlice,
+  V1PodTemplateSpec,
+  V1ReplicaSet,
+  V1Service,
+} from '@kubernetes/client-node';
 import {
   ACTIONS,
   ANNOTATION_ACTION,
@@ -21,9 +28,9 @@ import {
   COMPARATOR_PORT,
   DEFAULT_MIRRORED_METHODS,
 } from '../api/constants';
-import type { Microservice, MicroserviceStatus } from '../api/types';
+import type { Microservice, MicroserviceStatus, ReleaseState } from '../api/types';
 import type { KubeClient } from '../kube/client';
-import { errorMessage, isNotFound, TerminalError } from '../kube/errors';
+import { ApiError, errorMessage, isInvalid, isNotFound, TerminalError } from '../kube/errors';
 import type { EventRecorder } from '../kube/events';
 import { type Logger, reconcileLogger } from '../observability/logger';
 import {
@@ -61,7 +68,7 @@ import type { Resolution } from '../environment/resolve';
 import type { KindCache } from './caches';
 import { AnalysisRunner, type OperatorCredentials } from './analysis';
 import { RouteKeeper } from './routes';
-import { needsApply, withAppliedHash } from './drift';
+import { ANNOTATION_APPLIED, needsApply, withAppliedHash } from './drift';
 import { deploymentComplete, deriveStatus, type Observation, statusEvents } from './status';
 
 export interface ReconcileResult {
@@ -94,6 +101,12 @@ interface SyncResult {
 export class Reconciler {
   private readonly analysis: AnalysisRunner;
   private readonly routes: RouteKeeper;
+  /**
+   * Children the API server refused as Invalid, by Microservice key, then kind/name, with the applied hash of
+   * what was sent and the error. The same content is not sent again: only a change to the Microservice or to
+   * what it references (which changes the hash) retries it.
+   */
+  private readonly refused = new Map<string, Map<string, { hash: string; error: TerminalError }>>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.analysis = new AnalysisRunner(deps.client, deps.log, deps.prometheusAddress, deps.prometheusCredentials);
@@ -104,7 +117,10 @@ export class Reconciler {
   async reconcile(key: string, reconcileLog: Logger = reconcileLogger(this.deps.log, key)): Promise<ReconcileResult> {
     const [namespace = '', name = ''] = key.split('/');
     const stored = this.deps.microservices.get(namespace, name);
-    if (!stored) return {};
+    if (!stored) {
+      this.refused.delete(key);
+      return {};
+    }
     // From here on, the effective Microservice; two Environments or an exceeded limit stop before any write.
     const resolution = this.deps.resolve?.(stored) ?? { ok: true, microservice: stored, defaulted: [] };
     const microservice = resolution.ok ? resolution.microservice : stored;
@@ -212,7 +228,7 @@ export class Reconciler {
         })
       : undefined;
 
-    const plan = planRelease({
+    const planned = planRelease({
       settings,
       strategy,
       state,
@@ -222,6 +238,7 @@ export class Reconciler {
       now,
       observed: observed.release,
     });
+    const plan = { ...planned, state: withStableTemplate(planned.state, deployment, state, rendered.revision) };
     const live = observed.live;
     const actions = releaseActions(plan, live);
     for (const event of outcome?.events ?? []) actions.unshift({ kind: 'event', event });
@@ -268,7 +285,9 @@ export class Reconciler {
     router: TrafficRouter | undefined,
   ) {
     const deployment = this.liveDeployment(microservice);
-    const stableRevision = deployment?.spec?.template.metadata?.labels?.[LABEL_REVISION];
+    // A Deployment deleted mid-release still has a stable revision: the one status.release kept the template of.
+    const kept = deployment ? undefined : (releaseStateOf(microservice.status).stableTemplate as V1PodTemplateSpec);
+    const stableRevision = (deployment?.spec?.template ?? kept)?.metadata?.labels?.[LABEL_REVISION];
     const newTrack = newTrackOf(microservice.spec) as 'canary' | 'preview';
     const sets = [
       ...this.newRevisionReplicaSets(microservice),
@@ -382,6 +401,9 @@ export class Reconciler {
         case 'applyDeployment': {
           const desired = this.deploymentOf(rendered);
           if (a.replicas !== undefined) desired.spec!.replicas = a.replicas;
+          const stableTemplate = releaseStateOf(microservice.status).stableTemplate;
+          if (a.revision === 'stable' && stableTemplate)
+            desired.spec!.template = structuredClone(stableTemplate) as V1PodTemplateSpec;
           written = (await this.applyChild(microservice, desired, log)) as V1Deployment | undefined;
           break;
         }
@@ -513,8 +535,29 @@ export class Reconciler {
     }
     const sent = withAppliedHash(desired);
     if (!needsApply(sent, live)) return undefined;
+    const refusals =
+      this.refused.get(`${namespace}/${owner.metadata.name}`) ??
+      new Map<string, { hash: string; error: TerminalError }>();
+    const key = `${kind}/${name}`;
+    const hash = sent.metadata?.annotations?.[ANNOTATION_APPLIED] ?? '';
+    const refusal = refusals.get(key);
+    if (refusal && refusal.hash === hash) throw refusal.error;
     if (live) await this.handOverReplicas(sent, live, log);
-    const written = await this.deps.client.apply(sent, FIELD_MANAGER);
+    let written: KubernetesObject;
+    try {
+      written = await this.deps.client.apply(sent, FIELD_MANAGER);
+    } catch (err) {
+      if (!isInvalid(err)) throw err;
+      // A spec error only a person can fix: retrying the same content would fail the same way forever.
+      const error = new TerminalError(
+        'Invalid',
+        `The API server refused ${kind} ${name}: ${(err as ApiError).detail}; fix the Microservice spec`,
+        { cause: err },
+      );
+      this.refused.set(`${namespace}/${owner.metadata.name}`, refusals.set(key, { hash, error }));
+      throw error;
+    }
+    refusals.delete(key);
     this.deps.owned[kind]?.recordWrite(written, live?.metadata?.resourceVersion);
     const verb = live ? 'Updated' : 'Created';
     const revision =
@@ -727,4 +770,23 @@ function replicasOf(microservice: Microservice, deployment: V1Deployment | undef
   if (microservice.spec.autoscaling)
     return deployment?.spec?.replicas ?? microservice.spec.autoscaling.minReplicas ?? 1;
   return desiredReplicas(microservice.spec);
+}
+
+/**
+ * The release state with the stable revision's pod template while a release runs: taken from the Deployment
+ * while it still runs the stable revision, kept from the previous state while it is gone, dropped otherwise.
+ */
+function withStableTemplate(
+  next: ReleaseState,
+  deployment: V1Deployment | undefined,
+  previous: ReleaseState,
+  desiredRevision: string,
+): ReleaseState {
+  const rest = { ...next };
+  delete rest.stableTemplate;
+  if (next.revision === undefined) return rest;
+  const live = deployment?.spec?.template;
+  if (!live) return previous.stableTemplate ? { ...rest, stableTemplate: previous.stableTemplate } : rest;
+  if (live.metadata?.labels?.[LABEL_REVISION] === desiredRevision) return rest;
+  return { ...rest, stableTemplate: live as Record<string, unknown> };
 }

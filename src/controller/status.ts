@@ -79,7 +79,9 @@ function describeRollout(deployment: V1Deployment | undefined, desiredReplicas: 
     return {
       complete: false,
       revision,
-      deadlineExceeded: `Deployment ${name} exceeded its progress deadline: ${progressing.message ?? ''}`.trim(),
+      // Name the setting: the pods may need fixing, or the deadline more time.
+      deadlineExceeded:
+        `Deployment ${name} exceeded its progress deadline (spec.release.progressDeadlineSeconds): ${progressing.message ?? ''}`.trim(),
       message: '',
     };
   }

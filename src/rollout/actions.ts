@@ -46,7 +46,8 @@ export interface LiveState {
 
 export type Action =
   | { kind: 'applyReplicaSet'; track: Track; revision: string; replicas: number }
-  | { kind: 'applyDeployment'; replicas?: number }
+  /** `revision: 'stable'` recreates a Deployment deleted mid-release on the stable revision, not the new one. */
+  | { kind: 'applyDeployment'; replicas?: number; revision?: 'stable' }
   | { kind: 'scaleDeployment'; replicas: number }
   | { kind: 'selectLive'; revision?: string }
   | { kind: 'route'; route: RouteSpec }
@@ -88,8 +89,9 @@ export function releaseActions(plan: ReleasePlan, live: LiveState): Action[] {
       replicas: plan.baselineReplicas,
     });
 
-  if (plan.deploymentTemplate === 'desired' || !live.deploymentExists)
-    actions.push({ kind: 'applyDeployment', replicas: plan.stableReplicas });
+  if (plan.deploymentTemplate === 'desired') actions.push({ kind: 'applyDeployment', replicas: plan.stableReplicas });
+  else if (!live.deploymentExists)
+    actions.push({ kind: 'applyDeployment', replicas: plan.stableReplicas, revision: 'stable' });
   else if (plan.stableReplicas !== undefined && live.stableReplicas !== plan.stableReplicas)
     actions.push({ kind: 'scaleDeployment', replicas: plan.stableReplicas });
 

@@ -187,7 +187,7 @@ describe('deriveStatus', () => {
         ['Stalled', 'True', 'ProgressDeadlineExceeded'],
       ],
       'rev1',
-      'Deployment orders exceeded its progress deadline: ReplicaSet "orders-7b66c4d1" has timed out progressing.',
+      'Deployment orders exceeded its progress deadline (spec.release.progressDeadlineSeconds): ReplicaSet "orders-7b66c4d1" has timed out progressing.',
     ],
     [
       'a terminal failure is Failed and Stalled with its reason',
@@ -317,7 +317,9 @@ describe('deriveStatus', () => {
   test('a progress deadline message without detail has no trailing space', () => {
     const bare: V1DeploymentCondition = { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' };
     const status = deriveStatus(undefined, observation({ deployment: deployment({ conditions: [bare] }) }), NOW);
-    expect(conditionOf(status, 'Stalled')?.message).toBe('Deployment orders exceeded its progress deadline:');
+    expect(conditionOf(status, 'Stalled')?.message).toBe(
+      'Deployment orders exceeded its progress deadline (spec.release.progressDeadlineSeconds):',
+    );
   });
 
   describe('a rollout that is not complete', () => {
@@ -553,7 +555,7 @@ describe('statusEvents', () => {
           type: 'Warning',
           reason: 'ProgressDeadlineExceeded',
           message:
-            'Deployment orders exceeded its progress deadline: ReplicaSet "orders-7b66c4d1" has timed out progressing.',
+            'Deployment orders exceeded its progress deadline (spec.release.progressDeadlineSeconds): ReplicaSet "orders-7b66c4d1" has timed out progressing.',
         },
       ],
     ],

@@ -26,6 +26,16 @@ describe('releaseActions', () => {
     ...over,
   });
 
+  test.each<[string, ReleasePlan['deploymentTemplate'], object]>([
+    ['a missing Deployment mid-release comes back on the stable revision', 'keep', { revision: 'stable' }],
+    ['the promotion moves the Deployment to the new revision', 'desired', {}],
+  ])('%s', (_case, deploymentTemplate, expected) => {
+    const actions = releaseActions(plan({ deploymentTemplate, stableReplicas: 3 }), live({ deploymentExists: false }));
+    expect(actions.filter((a) => a.kind === 'applyDeployment')).toEqual([
+      { kind: 'applyDeployment', replicas: 3, ...expected },
+    ]);
+  });
+
   test('capacity first, then traffic, then removals, then what people are told', () => {
     const actions = releaseActions(
       plan({
