@@ -1,100 +1,12 @@
-// Entry point: configuration, logger, HTTP endpoints, leader election, manager;
-// SIGTERM drains the queue, hands the leader Lease back and exits 0.
-import { KubeConfig } from '@kubernetes/client-node';
-import { runComparator } from './comparator/main';
-import { ConfigError, helpRequested, loadConfig, usage } from './config';
-import { LeaderElector, leaderIdentity } from './controller/leader';
-import { Manager } from './controller/manager';
-import { KubeClient } from './kube/client';
-import { errorMessage } from './kube/errors';
-import { KubeLeaseStore } from './kube/lease';
-import { createLogger } from './observability/logger';
-import { metrics } from './observability/metrics';
-import { startServers } from './observability/server';
+// Entry point of msop's one program. `msop comparator ...` is the parallel-run comparator
+// (src/comparator); anything else runs the operator (src/operator.ts). Each mode loads only its
+// own modules, so a comparator pod starts without the operator's Kubernetes client.
+const mode =
+  process.argv[2] === 'comparator'
+    ? import('./comparator/main.js').then((m) => m.runComparator(process.argv.slice(3)))
+    : import('./operator.js').then((m) => m.runOperator());
 
-async function main(): Promise<void> {
-  if (helpRequested(process.argv.slice(2))) {
-    process.stdout.write(usage());
-    return;
-  }
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`msop: ${err.message}`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  const log = createLogger(config.logLevel, config.logFormat);
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  const client = new KubeClient(kubeConfig, (code, method, host) => metrics.countRequest(code, method, host));
-
-  // Losing the Lease ends the process at once, as controller-runtime does: no write
-  // may follow, and Kubernetes restarts the pod as a fresh standby.
-  const elector = config.leaderElect
-    ? new LeaderElector(
-        new KubeLeaseStore(client, config.leaderElectionNamespace!, config.leaderElectionId),
-        { identity: leaderIdentity(), onLost: () => process.exit(1) },
-        log,
-      )
-    : undefined;
-  metrics.collectProcessMetrics();
-  metrics.setLeading(!elector);
-  metrics.setLease(config.leaderElectionId);
-  const manager = new Manager(client, config, log, {
-    metrics,
-    waitForLeadership: elector
-      ? async (signal) => {
-          const leading = await elector.acquire(signal);
-          metrics.setLeading(leading);
-          return leading;
-        }
-      : undefined,
-  });
-  const servers = await startServers(
-    { healthPort: config.healthPort, metricsPort: config.metricsPort, ready: () => manager.hasSynced(), metrics },
-    log,
-  );
-
-  const shutdown = new AbortController();
-  const stop = (signal: string) => {
-    if (shutdown.signal.aborted) return;
-    log.info({ signal }, 'Shutting down');
-    shutdown.abort();
-    (async () => {
-      await manager.stop();
-      await elector?.release();
-      await servers.close();
-    })().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'Shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('unhandledRejection', (err) => log.error({ err }, 'Unhandled rejection'));
-
-  log.info(
-    {
-      cluster: kubeConfig.getCurrentCluster()?.server,
-      watchNamespaces: config.watchNamespaces,
-      leaderElection: elector
-        ? { lease: `${config.leaderElectionNamespace}/${config.leaderElectionId}`, identity: elector.identity }
-        : false,
-    },
-    'Starting msop',
-  );
-  await manager.start(shutdown.signal);
-}
-
-// `msop comparator ...` is the parallel-run comparator (src/comparator), not the operator.
-(process.argv[2] === 'comparator' ? runComparator(process.argv.slice(3)) : main()).catch((err: unknown) => {
-  console.error(`msop: ${errorMessage(err)}`);
+mode.catch((err: unknown) => {
+  console.error(`msop: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });
