@@ -119,13 +119,15 @@ export function releaseActions(plan: ReleasePlan, live: LiveState): Action[] {
   }
 
   const kept = current(live.newTrack, live.desiredRevision);
+  // A mirror is traffic too: the parallel run's pods go once the route, read back, no longer mirrors to them.
+  const mirroring = live.routeExtras?.includes('mirror-') ?? false;
   for (const rs of live.replicaSets) {
     const newRevisionSet = rs.track === 'canary' || rs.track === 'preview';
     const keep = newRevisionSet
-      ? !plan.deleteCanaries || (plan.canaryReplicas !== undefined && rs === kept)
+      ? !plan.deleteCanaries || (plan.canaryReplicas !== undefined && rs === kept) || (mirroring && rs === kept)
       : rs.track === 'comparator'
-        ? plan.comparatorReplicas !== undefined && rs.revision === live.comparatorRevision
-        : plan.baselineReplicas !== undefined && rs.revision === live.stableRevision;
+        ? (plan.comparatorReplicas !== undefined && rs.revision === live.comparatorRevision) || mirroring
+        : (plan.baselineReplicas !== undefined || mirroring) && rs.revision === live.stableRevision;
     if (!keep) actions.push({ kind: 'deleteReplicaSet', name: rs.name, uid: rs.uid, track: rs.track });
   }
 

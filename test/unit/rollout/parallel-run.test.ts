@@ -48,7 +48,14 @@ function simulate(steps: Step[], actions: Record<number, ReleaseAction> = {}) {
       }),
     );
     plans.push(plan);
+    const mirroredBefore = cluster.routeExtras?.includes('mirror-') ?? false;
     apply(cluster, plan, DESIRED);
+    // Pods the route mirrored to when this reconcile read it are not removed in the same reconcile.
+    if (mirroredBefore) {
+      expect(cluster.comparator).toBeDefined();
+      expect(cluster.baseline).toBeDefined();
+      expect(cluster.canaries.size).toBe(1);
+    }
     const canary = [...cluster.canaries.values()].reduce((sum, c) => sum + c.readyReplicas, 0);
     const snapshot: Snapshot = {
       at: now,
