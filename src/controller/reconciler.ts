@@ -307,7 +307,11 @@ export class Reconciler {
       );
     const current = find(newTrack, rendered.revision);
     const baseline = find(TRACK_BASELINE, stableRevision);
-    const comparatorRevision = this.comparatorReplicaSet(microservice, 0)?.metadata?.labels?.[LABEL_REVISION];
+    // The comparator's revision matters only while a release runs (and needs the operator's image then).
+    const releasing = stableRevision !== undefined && stableRevision !== rendered.revision;
+    const comparatorRevision = releasing
+      ? this.comparatorReplicaSet(microservice, 0)?.metadata?.labels?.[LABEL_REVISION]
+      : undefined;
     const comparator = find(TRACK_COMPARATOR, comparatorRevision);
     const route = router ? await router.readRoute(microservice) : undefined;
     const routerWeight = route?.weight;

@@ -151,6 +151,19 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ setWeight: fc.oneof(fc.constantFrom(0, 1, 50, 99, 100), fc.integer({ min: 0, max: 100 })) }),
   fc.constant({ pause: {} }),
   fc.record({ pause: fc.record({ duration }) }),
+  fc.record({
+    mirror: fc.record({ percent: fc.integer({ min: 1, max: 100 }), duration }, { requiredKeys: ['duration'] }),
+  }),
+  fc.record({
+    match: fc.array(
+      fc.oneof(
+        fc.record({ headers: fc.constant({ 'x-beta': { exact: 'true' } }) }),
+        fc.record({ headers: fc.constant({ 'x-group': { regex: '^(a|b)$' }, 'x-beta': { exact: '1' } }) }),
+        fc.record({ cookie: fc.constantFrom({ name: 'beta', value: '1' }, { name: 'beta', value: 'always' }) }),
+      ),
+      { minLength: 1, maxLength: 8 },
+    ),
+  }),
 );
 const steps: fc.Arbitrary<Step[]> = fc.oneof(
   fc.constant<Step[]>([]),
@@ -235,8 +248,17 @@ const release = (name: string): fc.Arbitrary<Release | undefined> =>
     ),
     traffic(name).chain((routed) => {
       const replicasRouter = !routed || routed.router === 'replicas';
+      // The schema takes mirror steps with gatewayAPI and istio, match steps with all but replicas; with no
+      // router written out it takes both (the resolved router decides, in status).
+      const router = routed?.router;
+      const allowed = (list: Step[]) =>
+        list.filter(
+          (s) =>
+            (s.mirror === undefined || router === undefined || router === 'gatewayAPI' || router === 'istio') &&
+            (s.match === undefined || router !== 'replicas'),
+        );
       const canary = fc.oneof(
-        fc.record({ steps }, { requiredKeys: [] }),
+        fc.record({ steps: steps.map(allowed) }, { requiredKeys: [] }),
         fc
           .tuple(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 100 }), fc.option(positiveDuration))
           .map(([a, b, stepInterval]) => ({
@@ -427,6 +449,29 @@ export const NEAR_INVALID: [string, (generated: GeneratedMicroservice) => void][
       }),
   ],
   ['a weight of 101', ({ spec }) => (canaryOf(spec).canary = { steps: [{ setWeight: 101 }] })],
+  [
+    'a mirror step on nginx',
+    ({ spec }) =>
+      (canaryOf(spec).canary = {
+        traffic: { router: 'nginx', nginx: { ingress: 'ing' } },
+        steps: [{ mirror: { duration: '1m' } }],
+      }),
+  ],
+  [
+    'a match step on the replicas router',
+    ({ spec }) =>
+      (canaryOf(spec).canary = {
+        traffic: { router: 'replicas' },
+        steps: [{ match: [{ headers: { 'x-beta': { exact: 'true' } } }] }],
+      }),
+  ],
+  [
+    'the parallel-run template without a mirror step',
+    ({ spec }) =>
+      (canaryOf(spec).analysis = {
+        metrics: [{ name: 'same', template: 'parallel-run-mismatch-rate', thresholdRange: { max: 1 } }],
+      }),
+  ],
   ['stepWeight above maxWeight', ({ spec }) => (canaryOf(spec).canary = { stepWeight: 50, maxWeight: 10 })],
   ['weights that go down', ({ spec }) => (canaryOf(spec).canary = { steps: [{ setWeight: 50 }, { setWeight: 10 }] })],
   ['a probe naming no port', ({ spec }) => (spec.probes = { readiness: { tcpSocket: { port: 'nope' } } })],
