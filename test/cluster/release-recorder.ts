@@ -32,6 +32,8 @@ const API: Record<Kind, string> = {
 
 interface Recorded {
   rv: bigint;
+  /** When the watch delivered it (Date.now()), to tell what happened during an outage. */
+  seenAt: number;
   kind: Kind;
   type: string;
   object: KubernetesObject;
@@ -85,7 +87,7 @@ export class ReleaseRecorder {
             resourceVersion = event.object.metadata?.resourceVersion ?? resourceVersion;
             if (event.type === 'BOOKMARK') return;
             const rv = BigInt(event.object.metadata?.resourceVersion ?? '0');
-            this.events.push({ rv, kind, type: event.type, object: { ...event.object, kind } });
+            this.events.push({ rv, seenAt: Date.now(), kind, type: event.type, object: { ...event.object, kind } });
           },
           this.abort.signal,
         )
