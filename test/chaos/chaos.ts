@@ -217,7 +217,7 @@ export function scenarios(): Scenario[] {
       release: imageOnly,
     },
     {
-      // Every second release is judged bad by the webhook and must end rolled back.
+      // Every second release, the first included, is judged bad by the webhook and must end rolled back.
       label: 'canary with analysis (a rollout webhook)',
       name: 'analysis',
       kinds: [],
@@ -229,7 +229,7 @@ export function scenarios(): Scenario[] {
           analysis: webhookAnalysis(hook, 'pass'),
         } as MicroserviceSpec['release']),
       release: (index, hook) => {
-        const bad = index % 2 === 1;
+        const bad = index % 2 === 0;
         return {
           bad,
           spec: {

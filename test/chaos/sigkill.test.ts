@@ -1,7 +1,8 @@
-// The operator (dist/main.js, a child process) SIGKILLed at seeded random points spread over releases of
-// every kind: a canary under each router, a canary judged by an analysis webhook (every second release
-// judged bad, so it must end rolled back), and blue-green. Each release must reach its end state with the
-// release invariants held over every write (ReleaseRecorder), no weight regression, and no orphan.
+// The operator (dist/main.js, a child process) SIGKILLed at seeded random points spread over releases
+// of every kind: a canary under each router, a canary judged by an analysis webhook (every second
+// release, the first included, judged bad, so it must end rolled back), and blue-green. Each release
+// must reach its end state with the release invariants held over every write (ReleaseRecorder), no
+// weight regression, and no orphan.
 import type { Microservice } from '../../src/api/types';
 import {
   client,
