@@ -4,11 +4,17 @@
 // same arguments, working directory and log file, and its new pid written back, so `kwokctl delete
 // cluster` still stops it.
 //
+// While the API server is down its port is held by a placeholder that resets every connection, so no
+// other process on this shared machine can take the port in the meantime (and the operator's requests
+// cannot reach a stranger); the API server comes back with --permit-port-sharing, so it can bind beside
+// the placeholder, which is then closed.
+//
 // kube-controller-manager and kube-scheduler exit when they cannot renew their leader Lease, as they
 // would in a real cluster during an API server outage; there the kubelet restarts them, here supervise()
 // does.
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { eventually, kubectl } from '../cluster/harness';
 
@@ -22,6 +28,8 @@ export class ControlPlane {
   private readonly dir = path.dirname(process.env.MSOP_TEST_KUBECONFIG!);
   private readonly argv = new Map<Component, string[]>();
   private readonly stopped = new Set<Component>();
+  private placeholder?: Server;
+  private supervised = false;
   /** Components supervise() started again, with the time. */
   readonly restarts: { component: Component; at: number }[] = [];
 
@@ -53,41 +61,76 @@ export class ControlPlane {
     const pid = this.pid(component);
     this.stopped.add(component);
     process.kill(pid, 'SIGKILL');
+    if (component === 'kube-apiserver') this.placeholder = await this.holdPort(this.port());
     await eventually(() => !alive(pid), { message: `${component} pid ${pid} to exit`, intervalMs: 50 });
+  }
+
+  private port(): number {
+    const flag = this.argv.get('kube-apiserver')!.find((a) => a.startsWith('--secure-port='));
+    if (!flag) throw new Error('kube-apiserver has no --secure-port flag');
+    return Number(flag.split('=')[1]);
+  }
+
+  /** Binds the port the moment the killed API server lets go of it (tried every 2 ms for up to 10 s). */
+  private async holdPort(port: number): Promise<Server> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const server = createServer((socket) => socket.resetAndDestroy());
+      const bound = await new Promise<boolean>((resolve) => {
+        server.once('error', () => resolve(false));
+        server.listen({ port, host: '127.0.0.1', reusePort: true }, () => resolve(true));
+      });
+      if (bound) return server;
+      if (Date.now() > deadline) throw new Error(`could not hold port ${port} after killing kube-apiserver`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
   }
 
   /** Starts a component again as it was; for the API server, waits for /readyz. */
   async start(component: Component): Promise<void> {
-    const argv = this.argv.get(component);
+    let argv = this.argv.get(component);
     if (!argv) throw new Error(`${component}: start() without capture()`);
+    if (component === 'kube-apiserver' && !argv.includes('--permit-port-sharing=true'))
+      argv = [...argv, '--permit-port-sharing=true'];
     const log = openSync(path.join(this.dir, 'logs', `${component}.log`), 'a');
     const child = spawn(argv[0]!, argv.slice(1), { cwd: this.dir, detached: true, stdio: ['ignore', log, log] });
     child.unref();
     writeFileSync(this.pidFile(component), String(child.pid));
     this.stopped.delete(component);
-    if (component === 'kube-apiserver')
+    if (component !== 'kube-apiserver') return;
+    try {
+      // Until the placeholder closes, some connections still land on it and are reset: retried here.
       await eventually(async () => (await kubectl('get', '--raw', '/readyz')).trim() === 'ok', {
         message: 'kube-apiserver /readyz after the restart',
-        timeoutMs: 60_000,
+        timeoutMs: 90_000,
         intervalMs: 250,
       });
+    } finally {
+      const placeholder = this.placeholder;
+      this.placeholder = undefined;
+      await new Promise<void>((resolve) => (placeholder ? placeholder.close(() => resolve()) : resolve()));
+    }
   }
 
   /** Restarts any captured component that exited on its own, every half second, until the returned stop. */
   supervise(): () => void {
     if (this.argv.size === 0) this.capture();
+    this.supervised = true;
     let busy = false;
     const timer = setInterval(() => {
-      if (busy) return;
+      if (busy || !this.supervised) return;
       busy = true;
       void (async () => {
         for (const component of COMPONENTS) {
-          if (this.stopped.has(component) || alive(this.pid(component))) continue;
+          if (!this.supervised || this.stopped.has(component) || alive(this.pid(component))) continue;
           this.restarts.push({ component, at: Date.now() });
           await this.start(component);
         }
       })().finally(() => (busy = false));
     }, 500);
-    return () => clearInterval(timer);
+    return () => {
+      this.supervised = false;
+      clearInterval(timer);
+    };
   }
 }
