@@ -120,10 +120,8 @@ test(`the operator SIGKILLed at ${KILLS} seeded random points over releases of e
   operator = start();
   const all = scenarios();
   const atRest = new Map<string, string[]>();
-  for (const scenario of all) {
-    await createScenario(ns.name, scenario, hook.url);
-    atRest.set(scenario.name, await footprint(ns.name, scenario.name));
-  }
+  await Promise.all(all.map((scenario) => createScenario(ns.name, scenario, hook.url)));
+  for (const scenario of all) atRest.set(scenario.name, await footprint(ns.name, scenario.name));
 
   const results: RunResult[] = [];
   let left = KILLS;
