@@ -10,12 +10,15 @@ import { client, eventually, getMicroservice, microservice, waitReady } from '..
 import type { ReleaseRecorder, WeightReader } from '../cluster/release-recorder';
 import { seededRandom } from '../seeded-random';
 
-/** The seed of this run: MSOP_CHAOS_SEED replays one; printed so a failure can be replayed. */
-export function chaosRandom(file: string): { seed: number; random: RandomSource } {
+/**
+ * The seed of this run: MSOP_CHAOS_SEED replays one; printed with the command that replays it (the
+ * settings that shape the schedule, such as MSOP_CHAOS_KILLS, go in `settings`).
+ */
+export function chaosRandom(file: string, settings: string): { seed: number; random: RandomSource } {
   const seed = process.env.MSOP_CHAOS_SEED ? Number(process.env.MSOP_CHAOS_SEED) : (Date.now() % 2 ** 31) >>> 0;
   if (!Number.isInteger(seed))
     throw new Error(`MSOP_CHAOS_SEED must be an integer, got ${process.env.MSOP_CHAOS_SEED}`);
-  console.log(`${file}: chaos seed ${seed} (replay: MSOP_CHAOS_SEED=${seed} npm run test:chaos)`);
+  console.log(`${file}: chaos seed ${seed} (replay: MSOP_CHAOS_SEED=${seed} ${settings} hack/test-chaos.sh ${file})`);
   return { seed, random: seededRandom(seed) };
 }
 

@@ -116,7 +116,10 @@ async function release(scenario: Scenario, index: number, delays: number[], atRe
 }
 
 test(`the operator SIGKILLed at ${KILLS} seeded random points over releases of every kind converges every time`, async () => {
-  const { seed, random } = chaosRandom('sigkill');
+  const { seed, random } = chaosRandom(
+    'test/chaos/sigkill.test.ts',
+    `MSOP_CHAOS_KILLS=${KILLS}${SHORT ? ' MSOP_CHAOS_SHORT=1' : ''}`,
+  );
   operator = start();
   const all = scenarios();
   const atRest = new Map<string, string[]>();
