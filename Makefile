@@ -59,6 +59,10 @@ cluster-down: ## Stop the local control plane
 helm-build: ## Build helm from its Go module into the cluster binaries' cache (once)
 	hack/helm/build.sh
 
+.PHONY: kstatus-build
+kstatus-build: ## Build the kstatus helper (sigs.k8s.io/cli-utils) into the same cache (once)
+	hack/kstatus/build.sh
+
 .PHONY: helm-crd
 helm-crd: ## Copy crds/*.yaml into the chart (npm run lint fails while they differ)
 	node hack/helm/check-crd.mjs --fix

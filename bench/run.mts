@@ -1,11 +1,14 @@
 // npm run bench: the operator's resident memory (RSS) at idle and with 100 Microservices,
 // and the leader failover time after SIGKILL, on a local control plane of its own
-// (CLUSTER_NAME=msop-bench, removed afterwards unless --keep). Prints medians over
-// several samples. Not a test: it asserts nothing and is not part of `make test`.
+// (CLUSTER_NAME=msop-bench, removed afterwards unless --keep); then the parallel-run
+// comparator's throughput and added latency on loopback (bench/comparator.mts). Prints medians
+// over several samples. Not a test: it asserts nothing and is not part of `make test`.
 //
 //   npm run bench [-- --microservices=100 --samples=10 --failover-runs=3 --keep
 //                      --node-options="--max-old-space-size=96"   (NODE_OPTIONS of the operator)
-//                      --no-build]                                (run dist/ as it is)
+//                      --no-build                                 (run dist/ as it is)
+//                      --comparator                               (only the comparator, no cluster)
+//                      --comparator-runs=5 ...]                   (see bench/comparator.mts)
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -38,6 +41,23 @@ function sh(script: string): string {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+}
+
+function comparatorBench(): void {
+  execFileSync(
+    path.join(ROOT, 'node_modules', '.bin', 'node'),
+    [path.join(ROOT, 'bench', 'comparator.mts'), ...process.argv.slice(2)],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
+}
+
+if (process.argv.includes('--comparator')) {
+  if (!process.argv.includes('--no-build')) {
+    log('building dist/');
+    execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  comparatorBench();
+  process.exit(0);
 }
 
 const [kubeconfig, bin] = sh(
@@ -161,7 +181,7 @@ async function memoryBench(): Promise<string[][]> {
   log(`all Ready after ${readyS.toFixed(1)} s; settling 10 s, then sampling`);
   await sleep(10_000);
   const loaded = await sample(op);
-  const reconciles = await metric(op, 'msop_reconcile_duration_seconds_count');
+  const reconciles = await metric(op, 'controller_runtime_reconcile_time_seconds_count{controller="microservice"}');
   await stop(op);
   kubectl(['delete', 'namespace', namespace, '--wait=false']);
   const row = (state: string, s: { rss: number[]; heap: number[] }) => [
@@ -243,3 +263,4 @@ try {
   await Promise.all(running.map((op) => stop(op, 'SIGKILL')));
   if (!KEEP) sh('hack/cluster/down.sh');
 }
+comparatorBench();

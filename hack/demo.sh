@@ -35,7 +35,9 @@ echo
 kubectl describe -n default msvc hello | sed -n '/^Events:/,$p'
 cat <<TXT
 
-msop made the Deployment, ReplicaSet, Services and PodDisruptionBudget above from examples/hello.yaml,\nthen released hello:1.1.0 as a canary (replicas router: the weight is the share of ready pods).
+msop made the Deployment, ReplicaSet, Services and PodDisruptionBudget above from examples/hello.yaml,
+then released hello:1.1.0 as a canary (replicas router: the weight is the share of ready pods; the WEIGHT
+column is empty again once the release is over).
 The demo operator stops now (its log: $log). To keep going:
   export KUBECONFIG=$KUBECONFIG
   make run                                   # the operator, in the foreground

@@ -33,6 +33,8 @@ const TITLES = {
   'spec.release.canary': 'CanarySettings',
   'spec.release.canary.steps[]': 'CanaryStep',
   'spec.release.canary.traffic': 'TrafficSettings',
+  'spec.release.canary.steps[].match[]': 'RequestMatch',
+  'spec.release.canary.parallelRun': 'ParallelRunSettings',
   'spec.release.blueGreen': 'BlueGreenSettings',
   'status.release': 'ReleaseState',
   'spec.release.analysis': 'AnalysisSettings',
@@ -51,7 +53,7 @@ const CLIENT_TYPES = {
 };
 
 /** Fields whose CRD schema repeats another's through a YAML anchor: typed with that one's interface. */
-const SAME_AS = { 'spec.release.blueGreen.traffic': 'TrafficSettings' };
+const SAME_AS = { 'spec.release.blueGreen.traffic': 'TrafficSettings', 'status.release.traffic': 'TrafficSettings' };
 
 /** The probes share one schema in TypeScript; the CRD repeats it so that each has its own docs and rules. */
 const PROBE_PATHS = ['spec.probes.readiness', 'spec.probes.liveness', 'spec.probes.startup'];

@@ -1,5 +1,7 @@
-// Operator settings from flags (--name=value) and environment variables
-// (MSOP_NAME); a flag wins over the environment.
+// Operator settings from flags (`--name value`, `--name=value`, bare `--flag` for a boolean)
+// and environment variables (MSOP_NAME); a flag wins over the environment. A new setting is
+// one line in FLAGS and one in loadConfig.
+import { parseArgs } from 'node:util';
 import type { V1ResourceRequirements } from '@kubernetes/client-node';
 
 export interface OperatorConfig {
@@ -17,6 +19,8 @@ export interface OperatorConfig {
   leaderElect: boolean;
   /** Where the Lease lives: --leader-election-namespace, else POD_NAMESPACE. */
   leaderElectionNamespace?: string;
+  /** The Lease's name; two releases in one namespace need two names (the chart sets <fullname>-leader). */
+  leaderElectionId: string;
   /** /healthz and /readyz; 0 picks a free port. */
   healthPort: number;
   /** /metrics; 0 picks a free port. */
@@ -32,6 +36,8 @@ export interface OperatorConfig {
   defaultRouter: TrafficRouter;
   /** spec.release.analysis for Microservices that set none; undefined when not configured. */
   defaultAnalysis?: Record<string, unknown>;
+  /** The operator's own image, run as the comparator of a parallel run (the chart sets it). */
+  comparatorImage?: string;
 }
 
 export const TRAFFIC_ROUTERS = ['replicas', 'gatewayAPI', 'istio', 'nginx'] as const;
@@ -48,14 +54,104 @@ const DEFAULT_RESOURCES: V1ResourceRequirements = {
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
-function settings(argv: string[], env: NodeJS.ProcessEnv): (name: string) => string | undefined {
-  const flags = new Map<string, string>();
-  for (const arg of argv) {
-    const match = /^--([a-z0-9-]+)=(.*)$/.exec(arg);
-    if (!match) throw new ConfigError(`Unknown argument "${arg}": flags take the form --name=value`);
-    flags.set(match[1]!, match[2]!);
+interface Flag {
+  type: 'string' | 'boolean';
+  /** What --help shows as the value. */
+  value?: string;
+  help: string;
+}
+
+/** Every flag; each is read from the environment too, as MSOP_<NAME>. */
+const FLAGS = {
+  'watch-namespaces': { type: 'string', value: 'a,b', help: 'namespaces to watch (default: all)' },
+  concurrency: { type: 'string', value: 'N', help: 'Microservices reconciled at once (default 4)' },
+  'resync-seconds': {
+    type: 'string',
+    value: 'N',
+    help: 'reconcile every Microservice at least this often (default 600)',
+  },
+  'log-level': { type: 'string', value: 'LEVEL', help: `${LOG_LEVELS.join(', ')} (default info)` },
+  'log-format': { type: 'string', value: 'FORMAT', help: 'json, or pretty for people (default json)' },
+  'default-resources': { type: 'string', value: 'JSON', help: 'container resources when a Microservice sets none' },
+  'leader-elect': { type: 'boolean', help: 'only the holder of the Lease reconciles (default false)' },
+  'leader-election-namespace': { type: 'string', value: 'NS', help: 'namespace of the Lease (default POD_NAMESPACE)' },
+  'leader-election-id': { type: 'string', value: 'NAME', help: 'name of the Lease (default msop-leader)' },
+  'health-port': { type: 'string', value: 'PORT', help: '/healthz and /readyz; 0 picks a free port (default 8081)' },
+  'metrics-port': { type: 'string', value: 'PORT', help: '/metrics; 0 picks a free port (default 8080)' },
+  'prometheus-address': { type: 'string', value: 'URL', help: 'Prometheus for analyses that name none' },
+  'prometheus-auth-secret': { type: 'string', value: '[NS/]NAME', help: "Secret with that Prometheus' credentials" },
+  'default-router': { type: 'string', value: 'ROUTER', help: `${TRAFFIC_ROUTERS.join(', ')} (default replicas)` },
+  'default-analysis': { type: 'string', value: 'JSON', help: 'spec.release.analysis for Microservices that set none' },
+  'comparator-image': { type: 'string', value: 'IMAGE', help: "the comparator pods' image (the operator's own)" },
+} as const satisfies Record<string, Flag>;
+
+type FlagName = keyof typeof FLAGS;
+
+const envName = (flag: string) => `MSOP_${flag.toUpperCase().replaceAll('-', '_')}`;
+
+/** True when the arguments ask for --help (or -h): main prints usage() and exits 0. */
+export function helpRequested(argv: string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
+export function usage(): string {
+  const rows = Object.entries(FLAGS as Record<string, Flag>).map(([name, flag]) => [
+    `  --${name}${flag.value ? ` ${flag.value}` : ''}`,
+    `${flag.help}; env ${envName(name)}`,
+  ]);
+  const width = Math.max(...rows.map(([left]) => left!.length)) + 2;
+  return [
+    'Usage: msop [flags]',
+    '',
+    'The msop operator. Flags take --name value or --name=value; a boolean may be bare (--leader-elect)',
+    'or --name=true|false. Each flag can also be set by its environment variable; a flag wins.',
+    '',
+    ...rows.map(([left, right]) => left!.padEnd(width) + right),
+    '  -h, --help'.padEnd(width) + 'show this help',
+    '',
+  ].join('\n');
+}
+
+/** --flag=true|false for a boolean, as Go's flag package takes it; parseArgs wants --flag / --no-flag. */
+function normalizeBooleans(argv: string[]): string[] {
+  return argv.map((arg) => {
+    const match = /^--([a-z0-9-]+)=(.*)$/s.exec(arg);
+    if (!match || (FLAGS as Record<string, Flag>)[match[1]!]?.type !== 'boolean') return arg;
+    if (match[2] === 'true') return `--${match[1]}`;
+    if (match[2] === 'false') return `--no-${match[1]}`;
+    throw new ConfigError(`--${match[1]} must be true or false, got "${match[2]}"`);
+  });
+}
+
+function parseFlags(argv: string[]): Partial<Record<FlagName, string | boolean>> {
+  try {
+    return parseArgs({
+      args: normalizeBooleans(argv),
+      options: { ...FLAGS, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+      allowNegative: true,
+    }).values;
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const { code, message } = err as { code?: string; message: string };
+    const named = /'([^']+)'/.exec(message)?.[1];
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+      throw new ConfigError(`Unknown flag ${named}: msop --help lists the flags`, { cause: err });
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+      throw new ConfigError(`Unexpected argument "${named}": msop takes flags only (--name value or --name=value)`, {
+        cause: err,
+      });
+    throw new ConfigError(`${message} (msop --help lists the flags)`, { cause: err });
   }
-  return (name) => flags.get(name) ?? env[`MSOP_${name.toUpperCase().replaceAll('-', '_')}`];
+}
+
+function settings(argv: string[], env: NodeJS.ProcessEnv): (name: FlagName) => string | undefined {
+  const flags = parseFlags(argv);
+  return (name) => {
+    const value = flags[name];
+    return value === undefined ? env[envName(name)] : String(value);
+  };
 }
 
 function port(name: string, raw: string | undefined, fallback: number): number {
@@ -142,6 +238,42 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
   return value;
 }
 
+// A Kubernetes quantity as resource requirements take it: 100m, 0.5, 128Mi, 1e3 (no sign: never negative).
+const QUANTITY = /^(\d+(\.\d*)?|\.\d+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$/;
+const RESOURCES_EXAMPLE = '{"requests":{"cpu":"100m","memory":"128Mi"},"limits":{"memory":"256Mi"}}';
+
+/** --default-resources: requests and limits of resource names to quantities, checked before any Pod needs them. */
+function resourceRequirements(raw: string | undefined): V1ResourceRequirements | undefined {
+  const value = jsonObject<Record<string, unknown>>('default-resources', raw, RESOURCES_EXAMPLE);
+  if (!value) return undefined;
+  for (const [section, quantities] of Object.entries(value)) {
+    if (section !== 'requests' && section !== 'limits')
+      throw new ConfigError(`--default-resources takes "requests" and "limits" only, got "${section}"`);
+    if (typeof quantities !== 'object' || quantities === null || Array.isArray(quantities))
+      throw new ConfigError(`--default-resources: ${section} must be an object like {"cpu":"100m"}`);
+    for (const [resource, quantity] of Object.entries(quantities as Record<string, unknown>)) {
+      const valid =
+        (typeof quantity === 'string' && QUANTITY.test(quantity)) ||
+        (typeof quantity === 'number' && Number.isFinite(quantity) && quantity >= 0);
+      if (!valid)
+        throw new ConfigError(
+          `--default-resources: ${section}.${resource} must be a quantity such as "100m", "0.5" or "128Mi", got ${JSON.stringify(quantity)}`,
+        );
+    }
+  }
+  return value as V1ResourceRequirements;
+}
+
+/** The Lease's name: a DNS subdomain, as the API server checks it. */
+function leaseName(raw: string | undefined): string {
+  if (raw === undefined || raw === '') return 'msop-leader';
+  if (!DNS_SUBDOMAIN.test(raw))
+    throw new ConfigError(
+      `--leader-election-id must be a Lease name (lower-case letters, digits, '-' and '.'), got "${raw}"`,
+    );
+  return raw;
+}
+
 /** Leaves a setting out when unset, so the config holds no undefined values. */
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
@@ -158,17 +290,7 @@ export function loadConfig(
   const logFormat = get('log-format') ?? 'json';
   if (logFormat !== 'json' && logFormat !== 'pretty')
     throw new ConfigError(`--log-format must be json or pretty, got "${logFormat}"`);
-  let defaultResources = DEFAULT_RESOURCES;
-  const resources = get('default-resources');
-  if (resources) {
-    try {
-      defaultResources = JSON.parse(resources) as V1ResourceRequirements;
-    } catch (err) {
-      throw new ConfigError(
-        `--default-resources must be JSON like {"requests":{"cpu":"100m"}}: ${(err as Error).message}`,
-      );
-    }
-  }
+  const defaultResources = resourceRequirements(get('default-resources')) ?? DEFAULT_RESOURCES;
   const leaderElect = bool('leader-elect', get('leader-elect'), false);
   const leaderElectionNamespace =
     namespaceName('leader-election-namespace', get('leader-election-namespace')) ??
@@ -196,6 +318,7 @@ export function loadConfig(
     defaultResources,
     leaderElect,
     ...(leaderElectionNamespace ? { leaderElectionNamespace } : {}),
+    leaderElectionId: leaseName(get('leader-election-id')),
     healthPort,
     metricsPort,
     ...optional('prometheusAddress', httpUrl('prometheus-address', get('prometheus-address'))),
@@ -209,5 +332,6 @@ export function loadConfig(
         '{"interval":"1m","metrics":[{"name":"success-rate","template":"request-success-rate"}]}',
       ),
     ),
+    ...optional('comparatorImage', get('comparator-image') || undefined),
   };
 }

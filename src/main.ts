@@ -1,8 +1,9 @@
 // Entry point: configuration, logger, HTTP endpoints, leader election, manager;
 // SIGTERM drains the queue, hands the leader Lease back and exits 0.
 import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError, loadConfig } from './config';
-import { LEASE_NAME, LeaderElector, leaderIdentity } from './controller/leader';
+import { runComparator } from './comparator/main';
+import { ConfigError, helpRequested, loadConfig, usage } from './config';
+import { LeaderElector, leaderIdentity } from './controller/leader';
 import { Manager } from './controller/manager';
 import { KubeClient } from './kube/client';
 import { errorMessage } from './kube/errors';
@@ -12,6 +13,10 @@ import { metrics } from './observability/metrics';
 import { startServers } from './observability/server';
 
 async function main(): Promise<void> {
+  if (helpRequested(process.argv.slice(2))) {
+    process.stdout.write(usage());
+    return;
+  }
   let config;
   try {
     config = loadConfig();
@@ -25,19 +30,20 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel, config.logFormat);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
-  const client = new KubeClient(kubeConfig);
+  const client = new KubeClient(kubeConfig, (code, method, host) => metrics.countRequest(code, method, host));
 
   // Losing the Lease ends the process at once, as controller-runtime does: no write
   // may follow, and Kubernetes restarts the pod as a fresh standby.
   const elector = config.leaderElect
     ? new LeaderElector(
-        new KubeLeaseStore(client, config.leaderElectionNamespace!, LEASE_NAME),
+        new KubeLeaseStore(client, config.leaderElectionNamespace!, config.leaderElectionId),
         { identity: leaderIdentity(), onLost: () => process.exit(1) },
         log,
       )
     : undefined;
   metrics.collectProcessMetrics();
   metrics.setLeading(!elector);
+  metrics.setLease(config.leaderElectionId);
   const manager = new Manager(client, config, log, {
     metrics,
     waitForLeadership: elector
@@ -65,21 +71,21 @@ async function main(): Promise<void> {
     })().then(
       () => process.exit(0),
       (err: unknown) => {
-        log.error({ err: errorMessage(err) }, 'Shutdown failed');
+        log.error({ err }, 'Shutdown failed');
         process.exit(1);
       },
     );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  process.on('unhandledRejection', (err) => log.error({ err: errorMessage(err) }, 'Unhandled rejection'));
+  process.on('unhandledRejection', (err) => log.error({ err }, 'Unhandled rejection'));
 
   log.info(
     {
       cluster: kubeConfig.getCurrentCluster()?.server,
       watchNamespaces: config.watchNamespaces,
       leaderElection: elector
-        ? { lease: `${config.leaderElectionNamespace}/${LEASE_NAME}`, identity: elector.identity }
+        ? { lease: `${config.leaderElectionNamespace}/${config.leaderElectionId}`, identity: elector.identity }
         : false,
     },
     'Starting msop',
@@ -87,7 +93,8 @@ async function main(): Promise<void> {
   await manager.start(shutdown.signal);
 }
 
-main().catch((err: unknown) => {
+// `msop comparator ...` is the parallel-run comparator (src/comparator), not the operator.
+(process.argv[2] === 'comparator' ? runComparator(process.argv.slice(3)) : main()).catch((err: unknown) => {
   console.error(`msop: ${errorMessage(err)}`);
   process.exit(1);
 });

@@ -29,6 +29,7 @@ export {
   type BuiltinTemplate,
   type TemplateVars,
 } from './templates';
+export { differenceInfoQuery, MAX_STATUS_EXAMPLES, parallelRunExamples } from './parallel-run-examples';
 export { checkThreshold, type ThresholdOutcome } from './threshold';
 export {
   compareCounts,

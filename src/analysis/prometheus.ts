@@ -104,6 +104,14 @@ export class PrometheusProvider implements MetricsProvider {
     }
   }
 
+  /** The labels of each series of an instant vector (info-style series, whose value is always 1). */
+  async queryLabels(promql: string): Promise<Record<string, string>[]> {
+    const data = await this.post('/api/v1/query', { query: promql }, promql);
+    if (data.resultType !== 'vector')
+      throw new PrometheusQueryError('bad_data', `expected a vector, got a ${data.resultType} result`, promql);
+    return ((data.result ?? []) as { metric?: Record<string, string> }[]).map((series) => series.metric ?? {});
+  }
+
   async querySeries(promql: string, start: Date, end: Date, stepSeconds: number): Promise<number[]> {
     const params = { query: promql, start: unixSeconds(start), end: unixSeconds(end), step: String(stepSeconds) };
     const data = await this.post('/api/v1/query_range', params, promql);

@@ -26,6 +26,8 @@ export const PLACEHOLDERS: readonly (keyof TemplateVars)[] = [
 
 // Pod labels msop.dev/microservice and msop.dev/track, relabelled into Prometheus (docs/analysis.md).
 const SELECTOR = 'namespace="{{namespace}}",msop_dev_microservice="{{name}}",msop_dev_track="{{track}}"';
+// The comparator pod has a track of its own; it compares both arms itself, so {{track}} does not apply.
+const COMPARATOR = 'namespace="{{namespace}}",msop_dev_microservice="{{name}}",msop_dev_track="comparator"';
 
 export interface BuiltinTemplate {
   description: string;
@@ -49,6 +51,16 @@ export const BUILTIN_TEMPLATES: Readonly<Record<string, BuiltinTemplate>> = {
     query:
       `1000 * histogram_quantile(0.99, sum by (le) ` +
       `(rate(http_request_duration_seconds_bucket{${SELECTOR}}[{{interval}}])))`,
+  },
+  'parallel-run-mismatch-rate': {
+    description:
+      "Percentage of mirrored requests whose candidate answer differed from the old version's, since the analysis began",
+    unit: 'percent',
+    // The comparator's counters (docs/parallel-run.md). `or vector(0)`: no differing series means no
+    // differences; nothing compared stays empty or 0/0 = NaN, which is NoData: never a pass.
+    query:
+      `100 * (sum(increase(msop_parallel_run_differing_total{${COMPARATOR}}[{{window}}])) or vector(0))` +
+      ` / sum(increase(msop_parallel_run_compared_total{${COMPARATOR}}[{{window}}]))`,
   },
 };
 

@@ -36,3 +36,15 @@ export const CONDITION_RELEASED = 'Released';
 export const CONDITION_ANALYSIS_HEALTHY = 'AnalysisHealthy';
 
 export type Phase = 'Initializing' | 'Ready' | 'Progressing' | 'Paused' | 'Promoting' | 'RolledBack' | 'Failed';
+
+/** The comparator of a parallel run: its pods' track, its Service `<name>-compare` and ReplicaSets `<name>-compare-<hash>`. */
+export const TRACK_COMPARATOR = 'comparator';
+export const COMPARATOR_SUFFIX = 'compare';
+/** The comparator's mirrored-traffic port, and its metrics port (named http, so the documented scrape job finds it). */
+export const COMPARATOR_PORT = 8080;
+export const COMPARATOR_METRICS_PORT = 9102;
+/** Only idempotent requests are mirrored unless release.canary.parallelRun.methods says otherwise. */
+export const DEFAULT_MIRRORED_METHODS = ['GET', 'HEAD', 'OPTIONS'];
+
+/** On Microservices with a weighted router: msop takes its rules and backends off the user's routes before deletion. */
+export const FINALIZER_ROUTES = 'msop.dev/routes';

@@ -122,7 +122,7 @@ export interface EnvFromSource {
 }
 export interface ServicePort {
   /**
-   * The port's name, used for both the container port and the Service port, and by probes that name a port. An IANA service name: at most 15 lowercase letters, digits and '-', starting and ending with a letter or digit. Example: http
+   * The port's name, used for both the container port and the Service port, and by probes that name a port. An IANA service name: at most 15 lowercase letters, digits and '-', starting and ending with a letter or digit, with at least one letter and no '--'. Example: http
    */
   name: string;
   /**
@@ -346,7 +346,7 @@ export interface ReleaseSettings {
  */
 export interface CanarySettings {
   /**
-   * The steps of a release, in order. setWeight sends that percentage of traffic to the canary (after its pods are ready); pause waits for a duration, or, with no duration, until someone promotes (kubectl msop promote, or the msop.dev/action: promote annotation). After the last step msop promotes. Weights must not go down. Default: the shorthand stepWeight 20, maxWeight 80.
+   * The steps of a release, in order. setWeight sends that percentage of traffic to the canary (after its pods are ready); pause waits for a duration, or, with no duration, until someone promotes (kubectl msop promote, or the msop.dev/action: promote annotation); mirror runs a parallel run (a copy of requests goes to the canary and to a fresh baseline, and their answers are compared; users only see the stable's); match sends requests that match (a beta group) to the canary from then on. After the last step msop promotes. Weights must not go down. Default: the shorthand stepWeight 20, maxWeight 80.
    */
   steps?: CanaryStep[];
   /**
@@ -361,12 +361,30 @@ export interface CanarySettings {
    * Shorthand: how long each weight is held before the next step. Default 1m.
    */
   stepInterval?: string;
+  parallelRun?: ParallelRunSettings;
   traffic?: TrafficSettings;
 }
 /**
- * One step: exactly one of setWeight or pause. Example: {setWeight: 25}
+ * One step: exactly one of setWeight, pause, mirror or match. Example: {setWeight: 25}
  */
 export interface CanaryStep {
+  /**
+   * A parallel run for a duration: the route mirrors percent of the requests whose method is in release.canary.parallelRun.methods to msop's comparator, which sends each to a fresh baseline (the stable revision) and to the canary and compares the answers; users get the stable's answers only. Judge it with the analysis template parallel-run-mismatch-rate. Needs router gatewayAPI or istio. Example: {percent: 100, duration: 10m}
+   */
+  mirror?: {
+    /**
+     * Percent of the matching requests that are mirrored. Default 100.
+     */
+    percent?: number;
+    /**
+     * How long the parallel run lasts, as a Go duration. Example: 10m
+     */
+    duration: string;
+  };
+  /**
+   * From this step until the release ends, requests that match any entry go to the canary whatever the weight (a feature toggle for a beta group); msop adds its own route rules for them and removes them at promotion, rollback and abort. Needs router gatewayAPI, istio or nginx (nginx: one header, or one cookie whose value is "always"). Example: [{headers: {x-beta: {exact: "true"}}}, {cookie: {name: beta, value: "1"}}]
+   */
+  match?: RequestMatch[];
   /**
    * Percent of traffic for the canary, 0 to 100. msop scales the canary first, and shifts traffic only once its pods are ready.
    */
@@ -379,6 +397,64 @@ export interface CanaryStep {
      * How long to wait, as a Go duration. Example: 90s, 5m, 1h30m
      */
     duration?: string;
+  };
+}
+/**
+ * Requests with all these headers, or this cookie. Example: {headers: {x-beta: {exact: "true"}}}
+ */
+export interface RequestMatch {
+  /**
+   * Header name to value; a request must carry all of them. Example: {x-beta: {exact: "true"}}
+   */
+  headers?: {
+    /**
+     * exact or regex. Example: {exact: "true"}
+     */
+    [k: string]: {
+      /**
+       * The header's value, exactly.
+       */
+      exact?: string;
+      /**
+       * A regular expression the value must match (the router's dialect).
+       */
+      regex?: string;
+    };
+  };
+  /**
+   * A cookie with this value. Example: {name: beta, value: "1"}
+   */
+  cookie?: {
+    /**
+     * The cookie's name.
+     */
+    name: string;
+    /**
+     * The cookie's value, exactly.
+     */
+    value: string;
+  };
+}
+/**
+ * What the mirror steps mirror and how the comparator compares answers. Example: {methods: [GET, HEAD], compare: {ignoreHeaders: [date, x-request-id], ignoreJSONPaths: ["$.generatedAt"]}}
+ */
+export interface ParallelRunSettings {
+  /**
+   * The HTTP methods that are mirrored. Default [GET, HEAD, OPTIONS]: only idempotent requests, so an order is never placed twice. Other methods are never mirrored.
+   */
+  methods?: ('GET' | 'HEAD' | 'OPTIONS' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'TRACE' | 'CONNECT')[];
+  /**
+   * What the comparator ignores when it compares the baseline's answer with the canary's.
+   */
+  compare?: {
+    /**
+     * Response headers left out of the comparison (any case). Example: [date, x-request-id]
+     */
+    ignoreHeaders?: string[];
+    /**
+     * Paths in JSON bodies left out of the comparison: $.field, $.a.b, $.items[0].id or $.items[*].id. Example: ["$.generatedAt"]
+     */
+    ignoreJSONPaths?: string[];
   };
 }
 /**
@@ -534,9 +610,9 @@ export interface AnalysisSettings {
      */
     kind?: 'Threshold' | 'CountComparison' | 'SeriesComparison';
     /**
-     * A built-in query: request-success-rate (percent of non-5xx) or request-duration (p99 in milliseconds). See docs/analysis.md for the metric names they assume.
+     * A built-in query: request-success-rate (percent of non-5xx), request-duration (p99 in milliseconds) or parallel-run-mismatch-rate (percent of mirrored requests whose answers differed, for mirror steps). See docs/analysis.md for the metric names they assume.
      */
-    template?: 'request-success-rate' | 'request-duration';
+    template?: 'request-success-rate' | 'request-duration' | 'parallel-run-mismatch-rate';
     /**
      * PromQL with placeholders {{namespace}}, {{name}}, {{track}}, {{revision}}, {{interval}} and {{window}}; one number (Threshold) or one series.
      */
@@ -660,7 +736,7 @@ export interface MicroserviceStatus {
    */
   desiredWeight?: number;
   /**
-   * The canary weight the traffic router carries now, in percent, as read back from it (the ratio of ready canary pods under the replicas router).
+   * The canary weight the traffic router carries now, in percent, as read back from it (the ratio of ready canary pods under the replicas router). Unset when no release is in progress, before the first one as after a promotion or a rollback.
    */
   canaryWeight?: number;
   /**
@@ -801,6 +877,14 @@ export interface ReleaseState {
    * BlueGreen only. When the release was aborted or rolled back; the preview is removed abortScaleDownDelaySeconds later.
    */
   rollbackTime?: string;
+  /**
+   * The stable revision's pod template while a release runs, so that a stable Deployment deleted mid-release is recreated on the stable revision rather than on the new one.
+   */
+  stableTemplate?: { [k: string]: unknown };
+  /**
+   * The traffic settings (release.canary.traffic, or release.blueGreen.traffic) the release in progress started with. When they change mid-release, or the release section is removed, msop first drains and cleans the old route with these, so no traffic is left pointing at a Service that is about to go.
+   */
+  traffic?: TrafficSettings;
 }
 /**
  * The last analysis check of the current (or last) release.
@@ -845,6 +929,12 @@ export interface AnalysisStatus {
    * Items: A webhook name.
    */
   webhooks?: string[];
+  /**
+   * Parallel run: the latest mirrored requests whose answers differed between the baseline and the canary, as the comparator reported them (secrets, cookies and query values redacted).
+   *
+   * Items: The method, the path (query values redacted) and what differed. Example: GET /orders?id=*: body $.total: 10 != 11
+   */
+  differences?: string[];
   /**
    * One entry per metric of the last check.
    *

@@ -82,6 +82,9 @@ export function renderStatus(microservice: Microservice, now: Date, options: Ren
 
   if (strategy === 'Canary') lines.push('', ...stepLines(microservice, now, paint));
   if (blueGreen) lines.push('', ...stageLines(microservice, paint));
+  const differences = status.analysis?.differences ?? [];
+  if (differences.length > 0)
+    lines.push('', 'Parallel run: answers that differed (latest)', ...differences.map((d) => `  ${d}`));
   lines.push('', ...conditionLines(status.conditions ?? [], now));
   return `${lines.join('\n')}\n`;
 }
@@ -212,7 +215,7 @@ function stepLines(microservice: Microservice, now: Date, paint: Paint): string[
 function currentNote(step: Step | undefined, elapsedMs: number | undefined, name: string): string {
   if (step?.kind === 'pause' && step.durationMs === undefined) return `now (waiting for kubectl msop promote ${name})`;
   if (elapsedMs === undefined || elapsedMs < 0) return 'now';
-  if (step?.kind === 'pause' && step.durationMs !== undefined) {
+  if ((step?.kind === 'pause' || step?.kind === 'mirror') && step.durationMs !== undefined) {
     return `now (${toSeconds(Math.max(0, step.durationMs - elapsedMs))} left)`;
   }
   return `now (${toSeconds(elapsedMs)})`;

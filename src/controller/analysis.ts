@@ -20,6 +20,8 @@ import {
 import type { AnalysisStatus } from '../api/types';
 import type { KubeClient } from '../kube/client';
 import { isBlueGreen, routerOf } from '../render/defaults';
+import { hasParallelRun } from '../render/comparator';
+import { differenceInfoQuery, parallelRunExamples } from '../analysis/parallel-run-examples';
 import { isNotFound, TerminalError } from '../kube/errors';
 import type { Logger } from '../observability/logger';
 import type { AnalysisGate, ReleaseAction, ReleaseEvent } from '../rollout/release';
@@ -150,6 +152,8 @@ export class AnalysisRunner {
               now: ctx.now,
             })
           : [];
+        if (provider && hasParallelRun(microservice))
+          status.differences = await this.differences(microservice, provider);
         const rollout = await Promise.all(
           hooks.filter((h) => h.type === 'rollout').map((h) => callWebhook(h, payload)),
         );
@@ -235,6 +239,20 @@ export class AnalysisRunner {
   }
 
   /** One provider per address and credentials, so connections are reused between checks. */
+  /** The comparator's latest differing examples, for a person; a failed query keeps the ones shown before. */
+  private async differences(microservice: Microservice, provider: PrometheusProvider): Promise<string[] | undefined> {
+    const { namespace = '', name = '' } = microservice.metadata;
+    try {
+      const examples = parallelRunExamples(
+        (await provider.queryLabels(differenceInfoQuery(namespace, name))).map((metric) => ({ metric })),
+      );
+      return examples.length > 0 ? examples : undefined;
+    } catch (err) {
+      this.log.info({ err }, 'Could not read the parallel run’s examples');
+      return microservice.status?.analysis?.differences;
+    }
+  }
+
   private async provider(microservice: Microservice, analysis: ResolvedAnalysis): Promise<PrometheusProvider> {
     const prometheus = analysis.prometheus;
     if (!prometheus) {

@@ -35,7 +35,12 @@ export function isSubset(desired: unknown, live: unknown): boolean {
     return Object.entries(desired).every(([key, value]) => isSubset(value, liveRecord[key]));
   }
   if (desired === live) return true;
-  return (typeof desired === 'number' || typeof desired === 'string') && String(desired) === String(live);
+  if (typeof desired !== 'number' && typeof desired !== 'string') return false;
+  // A number and its string (replicas 1 and "1") are one value; an object or a list never equals a scalar.
+  return (
+    (typeof live === 'number' || typeof live === 'string' || typeof live === 'boolean') &&
+    String(desired) === String(live)
+  );
 }
 
 /** An object needs a write when it is missing, was applied from other content, or drifted. */

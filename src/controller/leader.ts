@@ -5,11 +5,9 @@
 // is always before a standby may take over (renew deadline < lease duration).
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { errorMessage, isConflict } from '../kube/errors';
+import { isConflict } from '../kube/errors';
 import { type LeaseSpec, type LeaseStore, microTime } from '../kube/lease';
 import type { Logger } from '../observability/logger';
-
-export const LEASE_NAME = 'msop-leader';
 
 export interface LeaderElectionTimings {
   /** How long a standby waits without seeing a renewal before it takes the Lease. */
@@ -88,7 +86,7 @@ export class LeaderElector {
       try {
         acquired = await this.track(this.tryAcquireOrRenew());
       } catch (err) {
-        this.log.warn({ lease: this.store.description, err: errorMessage(err) }, 'Could not get the leader Lease');
+        this.log.warn({ lease: this.store.description, err }, 'Could not get the leader Lease');
       }
       if (acquired && !signal?.aborted && !this.stopped) {
         this.leading = true;
@@ -132,7 +130,7 @@ export class LeaderElector {
       });
       this.log.info({ lease: this.store.description }, 'Released the leader Lease');
     } catch (err) {
-      this.log.warn({ lease: this.store.description, err: errorMessage(err) }, 'Could not release the leader Lease');
+      this.log.warn({ lease: this.store.description, err }, 'Could not release the leader Lease');
     }
   }
 
@@ -222,7 +220,7 @@ export class LeaderElector {
       }
     } catch (err) {
       if (this.stopped) return;
-      this.log.warn({ lease: this.store.description, err: errorMessage(err) }, 'Could not renew the leader Lease');
+      this.log.warn({ lease: this.store.description, err }, 'Could not renew the leader Lease');
     }
     this.scheduleRenew();
   }

@@ -6,23 +6,31 @@ import type { Environment } from '../api/environment.generated';
 import type { Microservice } from '../api/types';
 import type { OperatorConfig } from '../config';
 import type { KubeClient } from '../kube/client';
-import { errorMessage, isConflict } from '../kube/errors';
+import { isConflict, TerminalError } from '../kube/errors';
 import { EventRecorder } from '../kube/events';
 import { Informer, type InformerEventType, objectKey } from '../kube/informer';
-import type { Logger } from '../observability/logger';
+import { type Logger, reconcileLogger } from '../observability/logger';
 import { MeteredWorkQueue, type OperatorMetrics } from '../observability/metrics';
 import { type Resolution, resolveMicroservice } from '../environment/resolve';
 import { selects } from '../environment/selector';
-import { ownedKinds, referencedConfig } from '../render';
+import { ownedKinds, referencedConfig, trafficOf } from '../render';
+import { canaryIngressName } from '../traffic/nginx';
 import { KindCache } from './caches';
 import { Reconciler } from './reconciler';
 import { WorkQueue } from './workqueue';
+
+const ROUTE_KINDS = [
+  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', optional: true },
+  { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', optional: true },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', optional: false },
+] as const;
+type RouteKind = (typeof ROUTE_KINDS)[number]['kind'];
 
 export type ManagerOptions = Pick<
   OperatorConfig,
   'watchNamespaces' | 'concurrency' | 'resyncSeconds' | 'defaultResources' | 'prometheusAddress'
 > &
-  Partial<Pick<OperatorConfig, 'defaultRouter' | 'defaultAnalysis' | 'prometheusAuthSecret'>>;
+  Partial<Pick<OperatorConfig, 'defaultRouter' | 'defaultAnalysis' | 'prometheusAuthSecret' | 'comparatorImage'>>;
 
 /** Optional wiring from main.ts: metrics, and a gate that holds the workers until this replica leads. */
 export interface ManagerHooks {
@@ -55,7 +63,7 @@ export class Manager {
     const informersFor = <T extends KubernetesObject>(
       apiVersion: string,
       kind: string,
-      extra: { labelSelector?: string; metadataOnly?: boolean } = {},
+      extra: { labelSelector?: string; metadataOnly?: boolean; optional?: boolean } = {},
     ) => {
       const created = namespaces.map(
         (namespace) => new Informer<T>(client, { apiVersion, kind, namespace, ...extra }, log),
@@ -86,6 +94,15 @@ export class Manager {
       }
     }
 
+    // The routes msop sets weights on, its own or the user's: an edit by hand is put right at once, not at the
+    // next resync. Only names are needed to find the Microservice. A router's CRD may be installed after msop
+    // starts: an optional informer lists it again with backoff (at most 30 s) until it is there.
+    for (const { apiVersion, kind, optional } of ROUTE_KINDS) {
+      for (const informer of informersFor<KubernetesObject>(apiVersion, kind, { metadataOnly: true, optional })) {
+        informer.on((_type, object) => this.enqueueRouted(kind, object));
+      }
+    }
+
     // Environments and the namespaces' labels decide which Environment applies; both are cluster-scoped.
     this.environments = new Informer<Environment & KubernetesObject>(
       client,
@@ -111,7 +128,7 @@ export class Manager {
       owned,
       events: new EventRecorder(client, log),
       log,
-      defaults: { resources: options.defaultResources },
+      defaults: { resources: options.defaultResources, comparatorImage: options.comparatorImage },
       prometheusAddress: options.prometheusAddress,
       prometheusCredentials: options.prometheusAuthSecret && {
         secret: options.prometheusAuthSecret,
@@ -140,6 +157,7 @@ export class Manager {
     if (this.hooks.waitForLeadership && !(await this.hooks.waitForLeadership(signal))) return;
     if (this.queue.isShuttingDown) return;
     this.log.info({ concurrency: this.options.concurrency }, 'Starting workers');
+    this.hooks.metrics?.setConcurrency(this.options.concurrency);
     this.workers = Array.from({ length: this.options.concurrency }, () => this.work());
     this.resyncTimer = setInterval(() => this.enqueueAll(), this.options.resyncSeconds * 1_000);
     this.resyncTimer.unref();
@@ -160,22 +178,19 @@ export class Manager {
 
   private async work(): Promise<void> {
     for (let key = await this.queue.get(); key !== undefined; key = await this.queue.get()) {
-      const started = performance.now();
-      const seconds = () => (performance.now() - started) / 1000;
+      const finished = this.hooks.metrics?.startReconcile();
+      const log = reconcileLogger(this.log, key);
       try {
-        const result = await this.reconciler.reconcile(key);
-        this.hooks.metrics?.observeReconcile(
-          result.requeueAfterMs !== undefined ? 'requeue_after' : 'success',
-          seconds(),
-        );
+        const result = await this.reconciler.reconcile(key, log);
+        finished?.(result.requeueAfterMs !== undefined ? 'requeue_after' : 'success');
         this.queue.forget(key);
         if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
       } catch (err) {
-        this.hooks.metrics?.observeReconcile('error', seconds());
+        finished?.('error', { terminal: err instanceof TerminalError });
         const retryInMs = this.queue.addRateLimited(key);
         // A conflict only means a newer version exists; the retry reads it.
-        if (isConflict(err)) this.log.debug({ microservice: key, retryInMs }, 'Conflict, retrying');
-        else this.log.error({ microservice: key, err: errorMessage(err), retryInMs }, 'Reconcile failed');
+        if (isConflict(err)) log.debug({ retryInMs }, 'Conflict, retrying');
+        else log.error({ err, retryInMs }, 'Reconcile failed');
       } finally {
         this.reconciles += 1;
         this.queue.done(key);
@@ -230,6 +245,24 @@ export class Manager {
       const refs = referencedConfig(resolved.ok ? resolved.microservice.spec : ms.spec);
       const list = kind === 'ConfigMap' ? refs.configMaps : refs.secrets;
       if (list.some((ref) => ref.name === name)) this.queue.add(objectKey(ms));
+    }
+  }
+
+  /** A route changed: the Microservices whose traffic settings name it (or whose canary Ingress it is). */
+  private enqueueRouted(kind: RouteKind, object: KubernetesObject): void {
+    const name = object.metadata?.name;
+    for (const ms of this.microservices.list(object.metadata?.namespace)) {
+      const resolved = this.resolve(ms);
+      const traffic = trafficOf(resolved.ok ? resolved.microservice.spec : ms.spec);
+      const routed =
+        kind === 'HTTPRoute'
+          ? traffic?.router === 'gatewayAPI' && (traffic.gatewayAPI?.httpRoute ?? ms.metadata.name) === name
+          : kind === 'VirtualService'
+            ? traffic?.router === 'istio' && traffic.istio?.virtualService === name
+            : traffic?.router === 'nginx' &&
+              traffic.nginx !== undefined &&
+              [traffic.nginx.ingress, canaryIngressName(traffic.nginx.ingress, ms.metadata.name!)].includes(name!);
+      if (routed) this.queue.add(objectKey(ms));
     }
   }
 

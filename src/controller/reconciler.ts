@@ -1,7 +1,14 @@
 // reconcile(key): read the Microservice and what it owns, converge the
 // children, and write status once at the end, whatever happened (Flux's
 // finalizeStatus). Errors are rethrown for a rate-limited retry.
-import type { KubernetesObject, V1Deployment, V1EndpointSlice, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1Deployment,
+  V1EndpointSlice,
+  V1PodTemplateSpec,
+  V1ReplicaSet,
+  V1Service,
+} from '@kubernetes/client-node';
 import {
   ACTIONS,
   ANNOTATION_ACTION,
@@ -16,13 +23,16 @@ import {
   STATUS_FIELD_MANAGER,
   TRACK_BASELINE,
   TRACK_CANARY,
+  TRACK_COMPARATOR,
   TRACK_PREVIEW,
+  COMPARATOR_PORT,
+  DEFAULT_MIRRORED_METHODS,
 } from '../api/constants';
-import type { Microservice, MicroserviceStatus } from '../api/types';
+import type { Microservice, MicroserviceStatus, ReleaseState } from '../api/types';
 import type { KubeClient } from '../kube/client';
-import { errorMessage, isNotFound, TerminalError } from '../kube/errors';
+import { ApiError, errorMessage, isInvalid, isNotFound, TerminalError } from '../kube/errors';
 import type { EventRecorder } from '../kube/events';
-import type { Logger } from '../observability/logger';
+import { type Logger, reconcileLogger } from '../observability/logger';
 import {
   type ConfigReference,
   isBlueGreen,
@@ -41,9 +51,10 @@ import {
   stableStringify,
   type TrackedContent,
 } from '../render';
-import { desiredReplicas } from '../render/defaults';
+import { comparatorServiceName, hasParallelRun, renderComparatorReplicaSet } from '../render/comparator';
+import { desiredReplicas, trafficOf } from '../render/defaults';
 import { renderApexService } from '../render/services';
-import { type Action, type LiveState, releaseActions, routedWeight, sortActions } from '../rollout/actions';
+import { type Action, type LiveState, releaseActions, routedRoute, sortActions } from '../rollout/actions';
 import {
   planRelease,
   type ReleaseObservation,
@@ -51,12 +62,13 @@ import {
   releaseStateOf,
   type Strategy,
 } from '../rollout/release';
-import { releaseSteps, StepsError } from '../rollout/steps';
+import { checkStepsRouter, releaseSteps, StepsError } from '../rollout/steps';
 import { type TrafficRouter, weightedRouter } from '../traffic';
 import type { Resolution } from '../environment/resolve';
 import type { KindCache } from './caches';
 import { AnalysisRunner, type OperatorCredentials } from './analysis';
-import { needsApply, withAppliedHash } from './drift';
+import { RouteKeeper } from './routes';
+import { ANNOTATION_APPLIED, needsApply, withAppliedHash } from './drift';
 import { deploymentComplete, deriveStatus, type Observation, statusEvents } from './status';
 
 export interface ReconcileResult {
@@ -88,24 +100,42 @@ interface SyncResult {
 
 export class Reconciler {
   private readonly analysis: AnalysisRunner;
+  private readonly routes: RouteKeeper;
+  /**
+   * Children the API server refused as Invalid, by Microservice key, then kind/name, with the applied hash of
+   * what was sent and the error. The same content is not sent again: only a change to the Microservice or to
+   * what it references (which changes the hash) retries it.
+   */
+  private readonly refused = new Map<string, Map<string, { hash: string; error: TerminalError }>>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.analysis = new AnalysisRunner(deps.client, deps.log, deps.prometheusAddress, deps.prometheusCredentials);
+    this.routes = new RouteKeeper(deps.client, deps.microservices, deps.events);
   }
 
-  async reconcile(key: string): Promise<ReconcileResult> {
+  /** `reconcileLog` carries the reconcile's namespace, name and reconcileID (reconcileLogger). */
+  async reconcile(key: string, reconcileLog: Logger = reconcileLogger(this.deps.log, key)): Promise<ReconcileResult> {
     const [namespace = '', name = ''] = key.split('/');
     const stored = this.deps.microservices.get(namespace, name);
-    // Gone or going: the garbage collector removes the children through their owner references.
-    if (!stored || stored.metadata.deletionTimestamp) return {};
+    if (!stored) {
+      this.refused.delete(key);
+      return {};
+    }
     // From here on, the effective Microservice; two Environments or an exceeded limit stop before any write.
     const resolution = this.deps.resolve?.(stored) ?? { ok: true, microservice: stored, defaulted: [] };
     const microservice = resolution.ok ? resolution.microservice : stored;
-    const log = this.deps.log.child({ microservice: key, generation: microservice.metadata.generation });
+    const log = reconcileLog.child({ generation: microservice.metadata.generation });
+    // Going: the garbage collector removes the children through their owner references; the user's routes are
+    // msop's to put back first.
+    if (stored.metadata.deletionTimestamp) {
+      await this.routes.release(microservice, log);
+      return {};
+    }
     const requested = microservice.metadata.annotations?.[ANNOTATION_ACTION];
     const action = ACTIONS.find((a) => a === requested);
 
     let result: SyncResult;
+    let failed = false;
     let failure: unknown;
     try {
       if (!resolution.ok)
@@ -114,6 +144,7 @@ export class Reconciler {
           : new Error(resolution.message);
       result = await this.sync(microservice, action, log);
     } catch (err) {
+      failed = true;
       failure = err;
       result = { observation: this.failedObservation(microservice, err) };
     }
@@ -121,8 +152,8 @@ export class Reconciler {
       result.observation.environment = { name: resolution.environment, defaulted: resolution.defaulted };
     const current = await this.finalizeStatus(microservice, result.observation, log);
     // The action's effect is in status now, so consuming it loses nothing; a crash before this line repeats it harmlessly.
-    if (requested !== undefined && !failure) await this.consumeAction(current, requested, action !== undefined, log);
-    if (failure) throw failure;
+    if (requested !== undefined && !failed) await this.consumeAction(current, requested, action !== undefined, log);
+    if (failed) throw failure;
     return { requeueAfterMs: result.requeueAfterMs };
   }
 
@@ -169,6 +200,8 @@ export class Reconciler {
     const analysis = this.analysis.settings(microservice);
     const settings = { ...this.releaseSettings(microservice), baseline: analysis?.baselineMode === 'Fresh' };
     const router = settings.router === 'replicas' ? undefined : weightedRouter(settings.router, this.deps.client);
+    if (router) await this.routes.addFinalizer(microservice, log);
+    await this.routes.leaveOldRoute(microservice, state, log);
     const observed = await this.observeRelease(microservice, rendered, router);
     const { deployment, current } = observed;
     const stableRevision = observed.release.stableRevision;
@@ -195,7 +228,7 @@ export class Reconciler {
         })
       : undefined;
 
-    const plan = planRelease({
+    const planned = planRelease({
       settings,
       strategy,
       state,
@@ -205,6 +238,7 @@ export class Reconciler {
       now,
       observed: observed.release,
     });
+    const plan = { ...planned, state: withStableTemplate(planned.state, deployment, state, rendered.revision) };
     const live = observed.live;
     const actions = releaseActions(plan, live);
     for (const event of outcome?.events ?? []) actions.unshift({ kind: 'event', event });
@@ -251,9 +285,15 @@ export class Reconciler {
     router: TrafficRouter | undefined,
   ) {
     const deployment = this.liveDeployment(microservice);
-    const stableRevision = deployment?.spec?.template.metadata?.labels?.[LABEL_REVISION];
+    // A Deployment deleted mid-release still has a stable revision: the one status.release kept the template of.
+    const kept = deployment ? undefined : (releaseStateOf(microservice.status).stableTemplate as V1PodTemplateSpec);
+    const stableRevision = (deployment?.spec?.template ?? kept)?.metadata?.labels?.[LABEL_REVISION];
     const newTrack = newTrackOf(microservice.spec) as 'canary' | 'preview';
-    const sets = [...this.newRevisionReplicaSets(microservice), ...this.trackReplicaSets(microservice, TRACK_BASELINE)];
+    const sets = [
+      ...this.newRevisionReplicaSets(microservice),
+      ...this.trackReplicaSets(microservice, TRACK_BASELINE),
+      ...this.trackReplicaSets(microservice, TRACK_COMPARATOR),
+    ];
     const live = (rs: V1ReplicaSet) => ({
       name: rs.metadata!.name!,
       uid: rs.metadata!.uid!,
@@ -267,7 +307,10 @@ export class Reconciler {
       );
     const current = find(newTrack, rendered.revision);
     const baseline = find(TRACK_BASELINE, stableRevision);
-    const routerWeight = router ? await router.readWeight(microservice) : undefined;
+    const comparatorRevision = this.comparatorReplicaSet(microservice, 0)?.metadata?.labels?.[LABEL_REVISION];
+    const comparator = find(TRACK_COMPARATOR, comparatorRevision);
+    const route = router ? await router.readRoute(microservice) : undefined;
+    const routerWeight = route?.weight;
     const liveRevision = this.liveRevision(microservice);
     const counts = (rs: V1ReplicaSet | undefined) =>
       rs && { replicas: rs.spec?.replicas ?? 0, readyReplicas: rs.status?.readyReplicas ?? 0 };
@@ -279,9 +322,13 @@ export class Reconciler {
       stableComplete: deployment !== undefined && deploymentComplete(deployment),
       canary: counts(current),
       baseline: counts(baseline),
-      staleCanaries: sets.filter((rs) => rs !== current && rs.metadata?.labels?.[LABEL_TRACK] !== TRACK_BASELINE)
-        .length,
+      staleCanaries: sets.filter(
+        (rs) => rs !== current && [TRACK_CANARY, TRACK_PREVIEW].includes(rs.metadata?.labels?.[LABEL_TRACK] ?? ''),
+      ).length,
       routerWeight,
+      comparator: counts(comparator),
+      routeMatches: route?.extras.includes('match-') ?? false,
+      routeMirror: route?.extras.includes('mirror-') ?? false,
       liveRevision,
       previewEndpointsReady:
         newTrack === TRACK_PREVIEW && current
@@ -297,6 +344,14 @@ export class Reconciler {
       replicaSets: sets.map(live),
       weighted: router !== undefined,
       routerWeight,
+      routeExtras: route?.extras,
+      mirrorTarget: {
+        methods: microservice.spec.release?.canary?.parallelRun?.methods ?? DEFAULT_MIRRORED_METHODS,
+        service: comparatorServiceName(microservice.metadata.name!),
+        port: COMPARATOR_PORT,
+      },
+      comparatorRevision,
+      comparatorReadyReplicas: comparator?.status?.readyReplicas ?? 0,
       liveRevision,
       newReadyReplicas: current?.status?.readyReplicas ?? 0,
     };
@@ -324,12 +379,16 @@ export class Reconciler {
       // The router's own objects (a generated HTTPRoute, a canary Ingress) are applied on every reconcile.
       if (!router || routed) return;
       routed = true;
-      for (const object of await router.reconcile(microservice, routedWeight(actions, live)))
+      for (const object of await router.reconcile(microservice, routedRoute(actions, live)))
         await this.applyChild(microservice, object, log);
     };
     for (const a of actions) {
       switch (a.kind) {
         case 'applyReplicaSet': {
+          if (a.track === TRACK_COMPARATOR) {
+            await this.applyChild(microservice, this.comparatorReplicaSet(microservice, a.replicas)!, log);
+            break;
+          }
           const template =
             a.track === TRACK_BASELINE ? structuredClone(ctx.deployment!.spec!.template) : rendered.template;
           await this.applyChild(
@@ -342,6 +401,9 @@ export class Reconciler {
         case 'applyDeployment': {
           const desired = this.deploymentOf(rendered);
           if (a.replicas !== undefined) desired.spec!.replicas = a.replicas;
+          const stableTemplate = releaseStateOf(microservice.status).stableTemplate;
+          if (a.revision === 'stable' && stableTemplate)
+            desired.spec!.template = structuredClone(stableTemplate) as V1PodTemplateSpec;
           written = (await this.applyChild(microservice, desired, log)) as V1Deployment | undefined;
           break;
         }
@@ -354,12 +416,20 @@ export class Reconciler {
           log.info({ revision: a.revision ?? 'stable' }, 'Moved the live Service');
           break;
         case 'refuseRoute':
-          log.warn({ weight: a.weight }, 'Refused to route traffic to a new revision with no ready pods');
+          log.warn({ weight: a.route.weight }, `Refused to change the route: ${a.why}`);
           break;
         case 'route':
           await route();
-          await router!.setWeight(microservice, a.weight);
-          log.info({ router: routerOf(microservice.spec), weight: a.weight }, 'Set canary weight');
+          if (await router!.setRoute(microservice, a.route))
+            log.info(
+              {
+                router: routerOf(microservice.spec),
+                weight: a.route.weight,
+                matches: a.route.matches.length,
+                mirror: a.route.mirror?.percent,
+              },
+              'Set route',
+            );
           break;
         case 'deleteReplicaSet':
           await route();
@@ -378,6 +448,18 @@ export class Reconciler {
     }
     await route();
     return written;
+  }
+
+  /** The comparator ReplicaSet of a parallel run at `replicas`; undefined without one. */
+  private comparatorReplicaSet(microservice: Microservice, replicas: number): V1ReplicaSet | undefined {
+    if (!hasParallelRun(microservice)) return undefined;
+    const image = this.deps.defaults.comparatorImage;
+    if (!image)
+      throw new TerminalError(
+        'NoComparatorImage',
+        'release.canary.steps has a mirror step, but the operator was started without --comparator-image (the Helm chart sets it to the operator image); a parallel run needs it',
+      );
+    return renderComparatorReplicaSet(microservice, image, replicas);
   }
 
   /** Ready endpoints of a Service, counted over its EndpointSlices: what kube-proxy will route to. */
@@ -411,6 +493,7 @@ export class Reconciler {
     let steps;
     try {
       steps = releaseSteps(release?.canary);
+      if (isCanary(microservice.spec)) checkStepsRouter(steps, routerOf(microservice.spec));
     } catch (err) {
       if (err instanceof StepsError) throw new TerminalError('InvalidSteps', err.message);
       throw err;
@@ -423,6 +506,7 @@ export class Reconciler {
       autoscaled: microservice.spec.autoscaling !== undefined,
       paused: release?.paused === true,
       progressDeadlineMs: (release?.progressDeadlineSeconds ?? 600) * 1_000,
+      traffic: trafficOf(microservice.spec),
       blueGreen: isBlueGreen(microservice.spec)
         ? {
             autoPromotionMs:
@@ -451,8 +535,29 @@ export class Reconciler {
     }
     const sent = withAppliedHash(desired);
     if (!needsApply(sent, live)) return undefined;
+    const refusals =
+      this.refused.get(`${namespace}/${owner.metadata.name}`) ??
+      new Map<string, { hash: string; error: TerminalError }>();
+    const key = `${kind}/${name}`;
+    const hash = sent.metadata?.annotations?.[ANNOTATION_APPLIED] ?? '';
+    const refusal = refusals.get(key);
+    if (refusal && refusal.hash === hash) throw refusal.error;
     if (live) await this.handOverReplicas(sent, live, log);
-    const written = await this.deps.client.apply(sent, FIELD_MANAGER);
+    let written: KubernetesObject;
+    try {
+      written = await this.deps.client.apply(sent, FIELD_MANAGER);
+    } catch (err) {
+      if (!isInvalid(err)) throw err;
+      // A spec error only a person can fix: retrying the same content would fail the same way forever.
+      const error = new TerminalError(
+        'Invalid',
+        `The API server refused ${kind} ${name}: ${(err as ApiError).detail}; fix the Microservice spec`,
+        { cause: err },
+      );
+      this.refused.set(`${namespace}/${owner.metadata.name}`, refusals.set(key, { hash, error }));
+      throw error;
+    }
+    refusals.delete(key);
     this.deps.owned[kind]?.recordWrite(written, live?.metadata?.resourceVersion);
     const verb = live ? 'Updated' : 'Created';
     const revision =
@@ -665,4 +770,23 @@ function replicasOf(microservice: Microservice, deployment: V1Deployment | undef
   if (microservice.spec.autoscaling)
     return deployment?.spec?.replicas ?? microservice.spec.autoscaling.minReplicas ?? 1;
   return desiredReplicas(microservice.spec);
+}
+
+/**
+ * The release state with the stable revision's pod template while a release runs: taken from the Deployment
+ * while it still runs the stable revision, kept from the previous state while it is gone, dropped otherwise.
+ */
+function withStableTemplate(
+  next: ReleaseState,
+  deployment: V1Deployment | undefined,
+  previous: ReleaseState,
+  desiredRevision: string,
+): ReleaseState {
+  const rest = { ...next };
+  delete rest.stableTemplate;
+  if (next.revision === undefined) return rest;
+  const live = deployment?.spec?.template;
+  if (!live) return previous.stableTemplate ? { ...rest, stableTemplate: previous.stableTemplate } : rest;
+  if (live.metadata?.labels?.[LABEL_REVISION] === desiredRevision) return rest;
+  return { ...rest, stableTemplate: live as Record<string, unknown> };
 }

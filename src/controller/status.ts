@@ -79,7 +79,9 @@ function describeRollout(deployment: V1Deployment | undefined, desiredReplicas: 
     return {
       complete: false,
       revision,
-      deadlineExceeded: `Deployment ${name} exceeded its progress deadline: ${progressing.message ?? ''}`.trim(),
+      // Name the setting: the pods may need fixing, or the deadline more time.
+      deadlineExceeded:
+        `Deployment ${name} exceeded its progress deadline (spec.release.progressDeadlineSeconds): ${progressing.message ?? ''}`.trim(),
       message: '',
     };
   }
@@ -281,7 +283,8 @@ function releaseFields(previous: MicroserviceStatus | undefined, obs: Observatio
     currentStep: inRelease ? state.step : undefined,
     stepCount: inRelease ? stepCount : undefined,
     desiredWeight: inRelease ? state.desiredWeight : undefined,
-    canaryWeight: plan.canaryWeight,
+    // Only a release has a canary weight: after it, as before the first, the column is empty, not 0.
+    canaryWeight: inRelease ? plan.canaryWeight : undefined,
     canaryReplicas: canary?.replicas,
     canaryReadyReplicas: canary?.readyReplicas,
   });

@@ -3,6 +3,9 @@
 // it is being handled is handled again once the worker is done.
 import { Backoff } from '../kube/backoff';
 
+/** The longest delay setTimeout takes (2^31 - 1 ms). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly dirty = new Set<string>();
@@ -32,9 +35,11 @@ export class WorkQueue {
   }
 
   /** Adds the key after a delay; an earlier pending delay for the same key wins. */
-  addAfter(key: string, delayMs: number): void {
+  addAfter(key: string, requestedMs: number): void {
     if (this.shuttingDown) return;
-    if (delayMs <= 0) return this.add(key);
+    if (requestedMs <= 0) return this.add(key);
+    // Node fires a longer timeout after 1 ms; coming back after ~24.8 days instead lets the reconcile ask again.
+    const delayMs = Math.min(requestedMs, MAX_TIMEOUT_MS);
     const at = Date.now() + delayMs;
     const pending = this.delayed.get(key);
     if (pending && pending.at <= at) return;

@@ -45,10 +45,16 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 /** How long one connection pool serves before a new one picks up rotated client certificates. */
 const DISPATCHER_MAX_AGE_MS = 10 * 60_000;
 
+/** Told of every request: its status code ("<error>" when no answer came), method and host. */
+export type RequestObserver = (code: number | '<error>', method: string, host: string) => void;
+
 export class KubeClient {
   private dispatcher?: { value: Dispatcher | undefined; createdAt: number };
 
-  constructor(readonly kubeConfig: KubeConfig) {}
+  constructor(
+    readonly kubeConfig: KubeConfig,
+    private readonly observe: RequestObserver = () => undefined,
+  ) {}
 
   /**
    * client-node builds a new undici Agent for every request, so every call would open a fresh TLS
@@ -83,13 +89,20 @@ export class KubeClient {
       options.signal,
       options.timeoutMs === 0 ? undefined : AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
     ];
-    const response = await fetch(url, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      dispatcher: this.pooled(ctx.getDispatcher() as Dispatcher | undefined),
-      signal: AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined)),
-    });
+    let response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        dispatcher: this.pooled(ctx.getDispatcher() as Dispatcher | undefined),
+        signal: AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined)),
+      });
+    } catch (err) {
+      this.observe('<error>', method, url.host);
+      throw err;
+    }
+    this.observe(response.status, method, url.host);
     if (!response.ok) {
       throw ApiError.fromResponse(method, url.pathname, response.status, await response.text());
     }

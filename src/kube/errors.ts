@@ -9,14 +9,18 @@ export interface StatusBody {
 }
 
 export class ApiError extends Error {
+  /** The API server's own message, without the request: what status and events quote. */
+  readonly detail: string;
+
   constructor(
     readonly statusCode: number,
     readonly reason: string,
     message: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { detail?: string },
   ) {
     super(message, options);
     this.name = 'ApiError';
+    this.detail = options?.detail ?? message;
   }
 
   static fromResponse(method: string, path: string, statusCode: number, body: string): ApiError {
@@ -27,7 +31,7 @@ export class ApiError extends Error {
       // Not a Status object (a proxy error page, say): keep the raw text.
     }
     const detail = status.message ?? (body.trim() || `HTTP ${statusCode}`);
-    return new ApiError(statusCode, status.reason ?? '', `${method} ${path}: ${detail}`);
+    return new ApiError(statusCode, status.reason ?? '', `${method} ${path}: ${detail}`, { detail });
   }
 }
 

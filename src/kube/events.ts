@@ -4,7 +4,6 @@ import type { CoreV1Event, KubernetesObject } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { KubeClient } from './client';
-import { errorMessage } from './errors';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -70,7 +69,7 @@ export class EventRecorder {
       this.recent.set(key, { name: event.metadata.name!, namespace, count: 1, lastSeen: now.getTime() });
     } catch (err) {
       this.recent.delete(key);
-      this.log.warn({ reason, err: errorMessage(err) }, 'Could not record event');
+      this.log.warn({ reason, err }, 'Could not record event');
     }
   }
 

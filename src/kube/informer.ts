@@ -6,7 +6,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Backoff } from './backoff';
 import type { KubeClient, ObjectList, WatchEvent } from './client';
-import { ApiError, errorMessage, isGone, isNotFound } from './errors';
+import { ApiError, isGone, isNotFound } from './errors';
 import { resourcePath, resourceType } from './resources';
 
 export type InformerEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -124,10 +124,7 @@ export class Informer<T extends KubernetesObject> {
           await new Promise((resolve) => setTimeout(resolve, delay));
           continue;
         }
-        this.log.warn(
-          { kind: this.options.kind, err: errorMessage(err), retryInMs: delay },
-          'Informer failed, restarting',
-        );
+        this.log.warn({ kind: this.options.kind, err, retryInMs: delay }, 'Informer failed, restarting');
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
@@ -136,7 +133,7 @@ export class Informer<T extends KubernetesObject> {
   private async relist(): Promise<void> {
     const fresh = new Map<string, T>();
     let continueToken: string | undefined;
-    let resourceVersion = '';
+    let resourceVersion: string;
     do {
       const page = await this.client.request<ObjectList<T>>(HttpMethod.GET, this.path, {
         query: { labelSelector: this.options.labelSelector, limit: PAGE_SIZE, continue: continueToken },
@@ -231,7 +228,7 @@ export class Informer<T extends KubernetesObject> {
       try {
         handler(type, object, previous);
       } catch (err) {
-        this.log.error({ kind: this.options.kind, err: errorMessage(err) }, 'Informer handler failed');
+        this.log.error({ kind: this.options.kind, err }, 'Informer handler failed');
       }
     }
   }

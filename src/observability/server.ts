@@ -40,7 +40,7 @@ function route(routes: Record<string, Handler>, log: Logger): Handler {
     try {
       await handler(req, res);
     } catch (err) {
-      log.error({ path, err: (err as Error).message }, 'HTTP handler failed');
+      log.error({ path, err }, 'HTTP handler failed');
       if (!res.headersSent) reply(res, 500, 'internal error\n');
     }
   };

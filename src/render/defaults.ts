@@ -31,6 +31,8 @@ export function desiredReplicas(spec: MicroserviceSpec): number {
 export interface RenderDefaults {
   /** Container resources when spec.resources is absent, e.g. requests {cpu: 100m, memory: 128Mi}, limits {memory: 256Mi}. */
   resources: V1ResourceRequirements;
+  /** The operator's own image, which also runs the comparator of a parallel run (--comparator-image). */
+  comparatorImage?: string;
 }
 
 export const isCanary = (spec: MicroserviceSpec): boolean => spec.release?.strategy === 'Canary';

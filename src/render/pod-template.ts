@@ -16,6 +16,7 @@ import { podLabels, trackSelector } from './labels';
 import { deepMerge } from './merge';
 import { identityOf } from './ownership';
 import { renderProbes } from './probes';
+import { canonicalQuantity, compareQuantities, QuantityError } from './quantity';
 
 export const APP_CONTAINER = 'app';
 /**
@@ -86,18 +87,60 @@ function appContainer(spec: MicroserviceSpec, defaults: RenderDefaults): V1Conta
   });
 }
 
-/** Requests and limits each fall back to the operator defaults when unset, as the CRD documents. */
+/**
+ * Requests and limits each fall back to the operator defaults when unset, as the CRD documents. A default
+ * never contradicts what the spec sets: the API server refuses a request above its limit, so a default request
+ * above the spec's limit takes the limit (as Kubernetes defaults requests to limits), and a default limit below
+ * the spec's request takes the request.
+ */
 function resourcesOf(spec: MicroserviceSpec, defaults: RenderDefaults): V1ResourceRequirements | undefined {
+  const requests = quantities(spec.resources?.requests);
+  const limits = quantities(spec.resources?.limits);
   const resources = compact({
-    requests: quantities(spec.resources?.requests) ?? nonEmptyMap(defaults.resources.requests),
-    limits: quantities(spec.resources?.limits) ?? nonEmptyMap(defaults.resources.limits),
+    requests: requests ?? boundedBy(quantities(defaults.resources.requests), limits, 1),
+    limits: limits ?? boundedBy(quantities(defaults.resources.limits), requests, -1),
   });
   return Object.keys(resources).length > 0 ? resources : undefined;
 }
 
+/** The defaults, each replaced by the spec's value for that resource where it compares as `beyond` (1: above). */
+function boundedBy(
+  defaults: Record<string, string> | undefined,
+  own: Record<string, string> | undefined,
+  beyond: 1 | -1,
+): Record<string, string> | undefined {
+  if (!defaults || !own) return defaults;
+  const contradicts = (value: string, mine: string): boolean => {
+    try {
+      return compareQuantities(value, mine) === beyond;
+    } catch (err) {
+      // A spelling that is no quantity is left for the API server to name.
+      if (err instanceof QuantityError) return false;
+      throw err;
+    }
+  };
+  return Object.fromEntries(
+    Object.entries(defaults).map(([key, value]) => {
+      const mine = own[key];
+      return [key, mine !== undefined && contradicts(value, mine) ? mine : value];
+    }),
+  );
+}
+
+/** In the API server's canonical form, which is what reading the object back gives. */
 function quantities(values: Record<string, number | string> | undefined): Record<string, string> | undefined {
   if (!values) return undefined;
-  return nonEmptyMap(Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)])));
+  return nonEmptyMap(Object.fromEntries(Object.entries(values).map(([key, value]) => [key, canonicalOrAsIs(value)])));
+}
+
+/** A spelling that is no quantity is sent as written, so the API server's refusal names it. */
+function canonicalOrAsIs(value: number | string): string {
+  try {
+    return canonicalQuantity(value);
+  } catch (err) {
+    if (err instanceof QuantityError) return String(value);
+    throw err;
+  }
 }
 
 /**

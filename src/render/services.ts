@@ -1,8 +1,9 @@
 import type { V1Service, V1ServicePort } from '@kubernetes/client-node';
-import { TRACK_STABLE } from '../api/constants';
+import { TRACK_BASELINE, TRACK_STABLE } from '../api/constants';
 import type { Microservice, MicroserviceSpec } from '../api/types';
 import { DEFAULT_PROTOCOL, isCanary, isProgressive, newTrackOf, portsOf, routerOf } from './defaults';
 import { microserviceSelector, trackSelector, withRevision } from './labels';
+import { hasParallelRun, renderComparatorService } from './comparator';
 import { childMetadata, identityOf } from './ownership';
 
 /**
@@ -43,10 +44,15 @@ export function renderTrackService(microservice: Microservice, track: string): V
   };
 }
 
-/** The apex and `-stable` Services, plus `-canary` for Canary releases or `-preview` for BlueGreen ones. */
+/**
+ * The apex and `-stable` Services, plus `-canary` for Canary releases or `-preview` for BlueGreen ones, and
+ * for a parallel run `-baseline` and `-compare`: the comparator's two upstreams are the baseline and the canary.
+ */
 export function renderServices(microservice: Microservice, liveRevision?: string): V1Service[] {
   const services = [renderApexService(microservice, liveRevision), renderTrackService(microservice, TRACK_STABLE)];
   if (isProgressive(microservice.spec)) services.push(renderTrackService(microservice, newTrackOf(microservice.spec)));
+  if (isCanary(microservice.spec) && hasParallelRun(microservice))
+    services.push(renderTrackService(microservice, TRACK_BASELINE), renderComparatorService(microservice));
   return services;
 }
 

@@ -4,9 +4,11 @@
 // route), then removals, then what people and hooks are told. So traffic only
 // moves to pods that were asked for in an earlier step, and pods go only once
 // traffic has left them.
+import type { RequestMatch } from '../api/types';
+import { extrasKey, type MirrorTarget, type RouteSpec } from '../traffic/route';
 import type { ReleaseEvent, ReleasePlan } from './release';
 
-export type Track = 'canary' | 'preview' | 'baseline';
+export type Track = 'canary' | 'preview' | 'baseline' | 'comparator';
 
 export interface LiveReplicaSet {
   name: string;
@@ -28,6 +30,14 @@ export interface LiveState {
   replicaSets: LiveReplicaSet[];
   weighted: boolean;
   routerWeight?: number;
+  /** The key of msop's own rules on the route now (route.ts extrasKey); "" for weights only. */
+  routeExtras?: string;
+  /** Where a mirror step mirrors to, and which methods: the comparator's Service. */
+  mirrorTarget?: Omit<MirrorTarget, 'percent'>;
+  /** The revision (template hash) of the comparator the spec asks for. */
+  comparatorRevision?: string;
+  /** Ready comparator pods of that revision: the route never mirrors to a comparator with none. */
+  comparatorReadyReplicas?: number;
   /** The revision the live Service selects, when it selects one. */
   liveRevision?: string;
   /** Ready pods of the new revision's ReplicaSet: the route never gives weight to a set with none. */
@@ -36,11 +46,12 @@ export interface LiveState {
 
 export type Action =
   | { kind: 'applyReplicaSet'; track: Track; revision: string; replicas: number }
-  | { kind: 'applyDeployment'; replicas?: number }
+  /** `revision: 'stable'` recreates a Deployment deleted mid-release on the stable revision, not the new one. */
+  | { kind: 'applyDeployment'; replicas?: number; revision?: 'stable' }
   | { kind: 'scaleDeployment'; replicas: number }
   | { kind: 'selectLive'; revision?: string }
-  | { kind: 'route'; weight: number }
-  | { kind: 'refuseRoute'; weight: number }
+  | { kind: 'route'; route: RouteSpec }
+  | { kind: 'refuseRoute'; route: RouteSpec; why: string }
   | { kind: 'deleteReplicaSet'; name: string; uid: string; track: string }
   | { kind: 'event'; event: ReleaseEvent }
   | { kind: 'notify'; hook: 'post-rollout' | 'rollback' };
@@ -78,17 +89,33 @@ export function releaseActions(plan: ReleasePlan, live: LiveState): Action[] {
       replicas: plan.baselineReplicas,
     });
 
-  if (plan.deploymentTemplate === 'desired' || !live.deploymentExists)
-    actions.push({ kind: 'applyDeployment', replicas: plan.stableReplicas });
+  if (plan.deploymentTemplate === 'desired') actions.push({ kind: 'applyDeployment', replicas: plan.stableReplicas });
+  else if (!live.deploymentExists)
+    actions.push({ kind: 'applyDeployment', replicas: plan.stableReplicas, revision: 'stable' });
   else if (plan.stableReplicas !== undefined && live.stableReplicas !== plan.stableReplicas)
     actions.push({ kind: 'scaleDeployment', replicas: plan.stableReplicas });
 
   if (plan.liveRevision !== live.liveRevision) actions.push({ kind: 'selectLive', revision: plan.liveRevision });
 
-  if (live.weighted && plan.routerWeight !== undefined && plan.routerWeight !== live.routerWeight) {
-    // The planner raises a weight only once the pods are ready; the executor refuses anything else too.
-    const refused = plan.routerWeight > 0 && live.newReadyReplicas === 0;
-    actions.push({ kind: refused ? 'refuseRoute' : 'route', weight: plan.routerWeight });
+  if (plan.comparatorReplicas !== undefined && live.comparatorRevision)
+    actions.push({
+      kind: 'applyReplicaSet',
+      track: 'comparator',
+      revision: live.comparatorRevision,
+      replicas: plan.comparatorReplicas,
+    });
+
+  if (live.weighted) {
+    const route = routeOf(plan, live);
+    // The rules for match and mirror steps are put right on every reconcile (the router writes only on a difference).
+    const extras = extrasKey(route);
+    const changed =
+      (plan.routerWeight !== undefined && plan.routerWeight !== live.routerWeight) ||
+      extras !== (live.routeExtras ?? '') ||
+      extras !== '';
+    // The planner moves traffic only to pods that are ready; the executor refuses anything else too.
+    const why = refusal(route, live);
+    if (changed) actions.push(why ? { kind: 'refuseRoute', route, why } : { kind: 'route', route });
   }
 
   const kept = current(live.newTrack, live.desiredRevision);
@@ -96,7 +123,9 @@ export function releaseActions(plan: ReleasePlan, live: LiveState): Action[] {
     const newRevisionSet = rs.track === 'canary' || rs.track === 'preview';
     const keep = newRevisionSet
       ? !plan.deleteCanaries || (plan.canaryReplicas !== undefined && rs === kept)
-      : plan.baselineReplicas !== undefined && rs.revision === live.stableRevision;
+      : rs.track === 'comparator'
+        ? plan.comparatorReplicas !== undefined && rs.revision === live.comparatorRevision
+        : plan.baselineReplicas !== undefined && rs.revision === live.stableRevision;
     if (!keep) actions.push({ kind: 'deleteReplicaSet', name: rs.name, uid: rs.uid, track: rs.track });
   }
 
@@ -115,8 +144,24 @@ export function sortActions(actions: Action[]): Action[] {
     .map(([a]) => a);
 }
 
-/** The weight the router's own objects carry after this reconcile: the one routed now, or the one it has. */
-export function routedWeight(actions: Action[], live: LiveState): number {
+/** The route a plan asks for: its weight (or the one the route has), and the extras of the current step. */
+function routeOf(plan: ReleasePlan, live: LiveState): RouteSpec {
+  const matches: RequestMatch[] = plan.matches ?? [];
+  const weight = plan.routerWeight ?? live.routerWeight ?? 0;
+  if (plan.mirrorPercent === undefined || !live.mirrorTarget) return { weight, matches };
+  return { weight, matches, mirror: { ...live.mirrorTarget, percent: plan.mirrorPercent } };
+}
+
+/** Why a route must not be set: traffic for pods that are not ready. */
+function refusal(route: RouteSpec, live: LiveState): string | undefined {
+  if ((route.weight > 0 || route.matches.length > 0) && live.newReadyReplicas === 0)
+    return 'the new revision has no ready pods';
+  if (route.mirror && (live.comparatorReadyReplicas ?? 0) === 0) return 'the comparator has no ready pods';
+  return undefined;
+}
+
+/** The route the router's own objects carry after this reconcile: the one routed now, or the one they have. */
+export function routedRoute(actions: Action[], live: LiveState): RouteSpec {
   const routed = actions.find((a): a is Extract<Action, { kind: 'route' }> => a.kind === 'route');
-  return routed?.weight ?? live.routerWeight ?? 0;
+  return routed?.route ?? { weight: live.routerWeight ?? 0, matches: [] };
 }

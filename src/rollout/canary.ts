@@ -12,6 +12,7 @@ import type {
 } from './release';
 import { formatDuration, inReleasePlan, VERIFY_INTERVAL_MS } from './plan-defaults';
 import { canaryReplicasFor, replicaWeight, stableReplicasFor } from './replicas';
+import { activeMatches, describeMatch, parallelRunStarted, type Step } from './steps';
 
 export function planCanary(input: ReleaseInput): ReleasePlan {
   const { observed, desiredRevision: revision, action } = input;
@@ -169,7 +170,16 @@ class Context {
     }
     const step = this.settings.steps[this.step()];
     if (!step) return this.promote();
-    return step.kind === 'setWeight' ? this.setWeight(step.weight) : this.pause(step.durationMs);
+    switch (step.kind) {
+      case 'setWeight':
+        return this.setWeight(step.weight);
+      case 'pause':
+        return this.pause(step.durationMs);
+      case 'mirror':
+        return this.mirror(step);
+      case 'match':
+        return this.match();
+    }
   }
 
   /**
@@ -179,11 +189,11 @@ class Context {
   private promoteAsAsked(): void {
     const action = this.input.action;
     const step = this.settings.steps[this.step()];
-    if (action === 'promote' && step?.kind === 'pause') {
+    if (action === 'promote' && (step?.kind === 'pause' || step?.kind === 'mirror')) {
       this.events.push({
         type: 'Normal',
         reason: 'PromoteRequested',
-        message: `Continuing past step ${this.step() + 1}/${this.settings.steps.length} (pause) of ${this.revision} as asked`,
+        message: `Continuing past step ${this.step() + 1}/${this.settings.steps.length} (${step.kind}) of ${this.revision} as asked`,
       });
       this.advanceTo(this.step() + 1);
     } else if (action === 'promote-full' && step !== undefined) {
@@ -199,7 +209,7 @@ class Context {
   private setWeight(weight: number): ReleasePlan {
     const weightNow = Math.max(weight, this.state.desiredWeight ?? 0);
     this.state.desiredWeight = weightNow;
-    const canaryTarget = canaryReplicasFor(weightNow, this.total);
+    const canaryTarget = Math.max(canaryReplicasFor(weightNow, this.total), this.matchPods());
     const canaryReady = this.canaryReady() >= canaryTarget;
     // Under the replicas router the stable shrinks only once the canary's new pods are ready (as Argo
     // Rollouts does), so capacity never dips while the canary scales up.
@@ -233,7 +243,7 @@ class Context {
     }
     this.state.podsWaitStartTime = undefined;
     // With no pods to split (N = 0) the canary has none to take traffic: the route stays at 0.
-    const routed = canaryTarget > 0 ? weightNow : 0;
+    const routed = canaryReplicasFor(weightNow, this.total) > 0 ? weightNow : 0;
     if (this.weighted && this.observed.routerWeight !== routed) {
       return this.inRelease({
         ...plan,
@@ -265,7 +275,7 @@ class Context {
 
   private pause(durationMs: number | undefined): ReleasePlan {
     const weight = this.state.desiredWeight ?? 0;
-    const plan = this.holdPlan(weight);
+    const plan = { ...this.holdPlan(weight), ...this.keptWeight(weight) };
     if (durationMs === undefined) {
       return this.inRelease({
         ...plan,
@@ -291,6 +301,95 @@ class Context {
     });
     this.advanceTo(this.step() + 1);
     return this.inRelease({ ...plan, message: `Canary ${this.revision} at ${weight}%`, requeueAfterMs: 0 });
+  }
+
+  /**
+   * A parallel run: the canary and a fresh baseline sized for the mirrored share, and the comparator,
+   * all ready before the route mirrors to them; the run's duration counts from when the route mirrors.
+   */
+  private mirror(step: Extract<Step, { kind: 'mirror' }>): ReleasePlan {
+    const weight = this.state.desiredWeight ?? 0;
+    const size = Math.max(1, canaryReplicasFor(step.percent, this.total));
+    const canaryTarget = Math.max(canaryReplicasFor(weight, this.total), this.matchPods(), size);
+    const plan: Partial<ReleasePlan> = {
+      canaryReplicas: canaryTarget,
+      baselineReplicas: size,
+      comparatorReplicas: 1,
+      stableReplicas: this.stableTarget(this.total),
+    };
+    const baselineReady = this.observed.baseline?.readyReplicas ?? 0;
+    const comparatorReady = this.observed.comparator?.readyReplicas ?? 0;
+    if (this.canaryReady() < canaryTarget || baselineReady < size || comparatorReady < 1) {
+      return this.waitForCanary(canaryTarget, {
+        ...plan,
+        message: `${this.stepLabel()}: waiting for the parallel run's pods (canary ${this.canaryReady()}/${canaryTarget}, baseline ${baselineReady}/${size}, comparator ${comparatorReady}/1 ready)`,
+      });
+    }
+    this.state.podsWaitStartTime = undefined;
+    const mirrored = { ...plan, mirrorPercent: step.percent };
+    if (!this.observed.routeMirror) {
+      // The run has not begun until the route mirrors: its duration, and the checks that count, start then.
+      this.state.stepStartTime = this.input.now.toISOString();
+      return this.inRelease({
+        ...mirrored,
+        message: `${this.stepLabel()}: mirroring ${step.percent}% of requests to the comparator`,
+        requeueAfterMs: VERIFY_INTERVAL_MS,
+      });
+    }
+    const left = step.durationMs - this.elapsed();
+    if (left > 0) {
+      return this.inRelease({
+        ...mirrored,
+        message: `${this.stepLabel()}: parallel run, ${formatDuration(left)} left`,
+        requeueAfterMs: left,
+      });
+    }
+    if (!this.analysisPassed())
+      return this.inRelease({ ...mirrored, message: `${this.stepLabel()}: waiting for a passing analysis check` });
+    this.events.push({
+      type: 'Normal',
+      reason: 'StepCompleted',
+      message: `Canary ${this.revision} ran in parallel with the stable revision for ${formatDuration(step.durationMs)} (step ${this.step() + 1}/${this.settings.steps.length})`,
+    });
+    this.advanceTo(this.step() + 1);
+    return this.inRelease({ ...plan, message: `Canary ${this.revision} at ${weight}%`, requeueAfterMs: 0 });
+  }
+
+  /** A match step: the canary has a pod, the route sends the matching requests to it, and a check passes. */
+  private match(): ReleasePlan {
+    const weight = this.state.desiredWeight ?? 0;
+    const canaryTarget = Math.max(canaryReplicasFor(weight, this.total), this.matchPods());
+    const plan = { canaryReplicas: canaryTarget, stableReplicas: this.stableTarget(this.total) };
+    const matches = activeMatches(this.settings.steps, this.step());
+    if (this.canaryReady() < canaryTarget) {
+      return this.waitForCanary(canaryTarget, {
+        ...plan,
+        message: `${this.stepLabel()}: waiting for canary pods (${this.canaryReady()}/${canaryTarget} ready)`,
+      });
+    }
+    this.state.podsWaitStartTime = undefined;
+    const described = matches.map(describeMatch).join(' or ');
+    if (!this.observed.routeMatches) {
+      return this.inRelease({
+        ...plan,
+        message: `${this.stepLabel()}: routing requests with ${described} to the canary`,
+        requeueAfterMs: VERIFY_INTERVAL_MS,
+      });
+    }
+    if (!this.analysisPassed())
+      return this.inRelease({ ...plan, message: `${this.stepLabel()}: waiting for a passing analysis check` });
+    this.events.push({
+      type: 'Normal',
+      reason: 'StepCompleted',
+      message: `Canary ${this.revision} gets requests with ${described} (step ${this.step() + 1}/${this.settings.steps.length})`,
+    });
+    this.advanceTo(this.step() + 1);
+    return this.inRelease({ ...plan, message: `Canary ${this.revision} at ${weight}%`, requeueAfterMs: 0 });
+  }
+
+  /** The canary needs a pod for the requests match steps send it, whatever the weight. */
+  private matchPods(): number {
+    return activeMatches(this.settings.steps, this.step()).length > 0 ? 1 : 0;
   }
 
   /** The last steps of a promotion before the Deployment changes: the canary at full size and all traffic. */
@@ -370,7 +469,7 @@ class Context {
     const promoting = this.step() >= this.settings.steps.length;
     const canary = promoting
       ? (this.observed.canary?.replicas ?? canaryReplicasFor(weight, this.total))
-      : canaryReplicasFor(weight, this.total);
+      : Math.max(canaryReplicasFor(weight, this.total), this.matchPods());
     return {
       canaryReplicas: canary,
       baselineReplicas: this.settings.baseline ? canary : undefined,
@@ -378,6 +477,16 @@ class Context {
       // A hold never raises a weight, but takes it back from a canary that has no ready pod left.
       routerWeight: this.weighted && this.canaryReady() === 0 && (this.observed.routerWeight ?? 0) > 0 ? 0 : undefined,
     };
+  }
+
+  /**
+   * A pause keeps the route at the weight its steps reached, once the canary has the pods for it: a route
+   * that lost it (edited by hand, or a new route given mid-release) gets it back.
+   */
+  private keptWeight(weight: number): Partial<ReleasePlan> {
+    const pods = canaryReplicasFor(weight, this.total);
+    const due = this.weighted && pods > 0 && this.canaryReady() >= pods && this.observed.routerWeight !== weight;
+    return due ? { routerWeight: weight } : {};
   }
 
   /** Stable pods beside a canary (and a baseline of its size) under the replicas router: never below 1. */
@@ -413,9 +522,25 @@ class Context {
     };
   }
 
+  /**
+   * A plan while the release runs. Before promotion, the match steps taken so far send their requests to
+   * the canary once it has a ready pod, and a parallel run keeps its comparator (its counts stay
+   * readable by later checks) until the release ends.
+   */
   private inRelease(plan: Partial<ReleasePlan>): ReleasePlan {
     const { revision, state, events } = this;
-    return inReleasePlan({ revision, state, events, canaryWeight: this.currentWeight() }, plan);
+    const { steps } = this.settings;
+    const index = this.step();
+    const running = index < steps.length;
+    const matches = activeMatches(steps, index);
+    return inReleasePlan(
+      { revision, state, events, canaryWeight: this.currentWeight() },
+      {
+        ...(running && matches.length > 0 && this.canaryReady() > 0 ? { matches } : {}),
+        ...(running && parallelRunStarted(steps, index) ? { comparatorReplicas: 1 } : {}),
+        ...plan,
+      },
+    );
   }
 
   /** No analysis, or the latest check passed and came after the current step began. */

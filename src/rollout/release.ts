@@ -4,7 +4,7 @@
 // should look like after this reconcile, and the next persisted state.
 // actions.ts turns a plan into the list of API actions the executor runs.
 import type { Phase, ReleaseAction } from '../api/constants';
-import type { ReleaseState } from '../api/types';
+import type { ReleaseState, RequestMatch, TrafficSettings } from '../api/types';
 import { planBlueGreen } from './bluegreen';
 import { planCanary } from './canary';
 import type { Step } from './steps';
@@ -37,6 +37,8 @@ export interface ReleaseSettings {
   paused: boolean;
   progressDeadlineMs: number;
   blueGreen?: BlueGreenSettings;
+  /** The traffic settings in the spec now: recorded in status.release.traffic while a release runs. */
+  traffic?: TrafficSettings;
 }
 
 export interface ReleaseObservation {
@@ -61,6 +63,12 @@ export interface ReleaseObservation {
   previewEndpointsReady?: number;
   /** BlueGreen under the replicas router: the revision the live Service selects, when it selects one. */
   liveRevision?: string;
+  /** The comparator ReplicaSet of a parallel run, when there is one. */
+  comparator?: { replicas: number; readyReplicas: number };
+  /** The route carries msop's rules for match steps. */
+  routeMatches?: boolean;
+  /** The route mirrors requests to the comparator. */
+  routeMirror?: boolean;
 }
 
 /** What analysis says about the current release (absent when the release has no analysis). */
@@ -109,6 +117,12 @@ export interface ReleasePlan {
   routerWeight?: number;
   /** BlueGreen under the replicas router: the revision the live Service selects; undefined selects the stable pods. */
   liveRevision?: string;
+  /** Requests that go to the canary whatever the weight (match steps); absent: none. */
+  matches?: RequestMatch[];
+  /** Percent of the mirrored methods' requests the route copies to the comparator; absent: no mirror. */
+  mirrorPercent?: number;
+  /** Replicas for the comparator of a parallel run; undefined means none should exist. */
+  comparatorReplicas?: number;
   state: ReleaseState;
   /** Set while a release is in progress or was rolled back; otherwise the Rolling status applies. */
   phase?: Phase;
@@ -125,5 +139,13 @@ export interface ReleasePlan {
 export function planRelease(input: ReleaseInput): ReleasePlan {
   const blueGreen =
     input.strategy === 'BlueGreen' || (input.strategy === 'Rolling' && input.state.strategy === 'BlueGreen');
-  return blueGreen ? planBlueGreen(input) : planCanary(input);
+  const plan = blueGreen ? planBlueGreen(input) : planCanary(input);
+  return { ...plan, state: withTraffic(plan.state, input.settings.traffic) };
+}
+
+/** A release in progress records the traffic settings it runs with; a finished one keeps none. */
+function withTraffic(state: ReleaseState, traffic: TrafficSettings | undefined): ReleaseState {
+  const rest = { ...state };
+  delete rest.traffic;
+  return state.revision !== undefined && traffic !== undefined ? { ...rest, traffic } : rest;
 }

@@ -90,3 +90,27 @@ export function weightPatch(
   }
   return operations;
 }
+
+/** The patch that takes the canary backends out again and gives the stable ones all the traffic (clean-up). */
+export function canaryRemovalPatch(lists: BackendList[], shape: BackendShape, targets: Targets): JsonPatchOperation[] {
+  return matches(lists, shape, targets).flatMap(({ path, backends, stableIndex, canaryIndex }) => {
+    const stable: JsonPatchOperation[] = [
+      {
+        op: 'test',
+        path: `${path}/${stableIndex}${shape.targetPointer}`,
+        value: shape.targetOf(backends[stableIndex]),
+      },
+      { op: 'add', path: `${path}/${stableIndex}/weight`, value: 100 },
+    ];
+    if (canaryIndex === -1) return stable;
+    return [
+      ...stable,
+      {
+        op: 'test',
+        path: `${path}/${canaryIndex}${shape.targetPointer}`,
+        value: shape.targetOf(backends[canaryIndex]),
+      },
+      { op: 'remove', path: `${path}/${canaryIndex}` },
+    ];
+  });
+}

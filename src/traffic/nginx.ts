@@ -2,16 +2,53 @@
 // with the same hosts and paths sending to <name>-canary, weighted by the
 // canary annotations. msop owns it, and removes it when the weight is 0.
 import type { KubernetesObject, V1Ingress, V1IngressRule } from '@kubernetes/client-node';
-import type { Microservice } from '../api/types';
+import type { Microservice, RequestMatch } from '../api/types';
 import type { KubeClient } from '../kube/client';
 import { trafficOf } from '../render/defaults';
 import { isNotFound, TerminalError } from '../kube/errors';
 import { childMetadata, isControlledBy, notOwnedMessage } from '../render/ownership';
+import { extrasKey, type ObservedRoute, type RouteSpec } from './route';
 import { canaryServiceName, stableServiceName, type TrafficRouter } from './router';
 
 const API_VERSION = 'networking.k8s.io/v1';
 export const CANARY_ANNOTATION = 'nginx.ingress.kubernetes.io/canary';
 export const WEIGHT_ANNOTATION = 'nginx.ingress.kubernetes.io/canary-weight';
+const BY_HEADER = 'nginx.ingress.kubernetes.io/canary-by-header';
+const BY_HEADER_VALUE = 'nginx.ingress.kubernetes.io/canary-by-header-value';
+const BY_HEADER_PATTERN = 'nginx.ingress.kubernetes.io/canary-by-header-pattern';
+const BY_COOKIE = 'nginx.ingress.kubernetes.io/canary-by-cookie';
+/** What the canary Ingress carries besides the weight, so it can be read back (route.ts extrasKey). */
+export const EXTRAS_ANNOTATION = 'msop.dev/route-extras';
+
+/**
+ * The canary annotations for match steps. ingress-nginx routes by one header (a value or a pattern)
+ * and one cookie, and a cookie only when its value is "always"; anything else needs another router.
+ */
+export function matchAnnotations(matches: RequestMatch[]): Record<string, string> {
+  const headers = matches.filter((m) => m.headers);
+  const cookies = matches.filter((m) => m.cookie);
+  const entries = headers.flatMap((m) => Object.entries(m.headers!));
+  if (entries.length > 1 || cookies.length > 1)
+    throw new TerminalError(
+      'RouteNotUsable',
+      'router nginx routes match steps by one header and one cookie at most; use gatewayAPI or istio for more',
+    );
+  const cookie = cookies[0]?.cookie;
+  if (cookie && cookie.value !== 'always')
+    throw new TerminalError(
+      'RouteNotUsable',
+      `router nginx sends a request to the canary by cookie only when the cookie's value is "always"; set release.canary.steps[].match cookie ${cookie.name} to value "always", or use gatewayAPI or istio`,
+    );
+  const annotations: Record<string, string> = {};
+  const [header] = entries;
+  if (header) {
+    annotations[BY_HEADER] = header[0];
+    if (header[1].exact !== undefined) annotations[BY_HEADER_VALUE] = header[1].exact;
+    else annotations[BY_HEADER_PATTERN] = header[1].regex ?? '';
+  }
+  if (cookie) annotations[BY_COOKIE] = cookie.name;
+  return annotations;
+}
 
 /** One canary Ingress per Microservice, so services sharing an Ingress (one host, several paths) do not collide. */
 export const canaryIngressName = (ingress: string, microservice: string): string => `${ingress}-${microservice}-canary`;
@@ -20,7 +57,7 @@ export const canaryIngressName = (ingress: string, microservice: string): string
 export function renderCanaryIngress(
   microservice: Microservice,
   ingress: V1Ingress,
-  weight: number,
+  route: RouteSpec,
 ): V1Ingress | undefined {
   const ours = new Set([microservice.metadata.name, stableServiceName(microservice)]);
   const rules: V1IngressRule[] = [];
@@ -38,7 +75,12 @@ export function renderCanaryIngress(
     apiVersion: API_VERSION,
     kind: 'Ingress',
     metadata: childMetadata(microservice, canaryIngressName(ingress.metadata!.name!, microservice.metadata.name!), {
-      annotations: { [CANARY_ANNOTATION]: 'true', [WEIGHT_ANNOTATION]: String(weight) },
+      annotations: {
+        [CANARY_ANNOTATION]: 'true',
+        [WEIGHT_ANNOTATION]: String(route.weight),
+        ...matchAnnotations(route.matches),
+        ...(route.matches.length > 0 ? { [EXTRAS_ANNOTATION]: extrasKey(route) } : {}),
+      },
     }),
     spec: { ...(ingress.spec?.ingressClassName ? { ingressClassName: ingress.spec.ingressClassName } : {}), rules },
   };
@@ -47,13 +89,18 @@ export function renderCanaryIngress(
 export class NginxRouter implements TrafficRouter {
   constructor(private readonly client: KubeClient) {}
 
-  /** The canary Ingress while the canary has a weight; at 0 there is none (setWeight removes it). */
-  async reconcile(microservice: Microservice, weight: number): Promise<KubernetesObject[]> {
-    if (weight === 0) return [];
+  /** The canary Ingress while the canary has a weight or match steps; otherwise there is none (setRoute removes it). */
+  async reconcile(microservice: Microservice, route: RouteSpec): Promise<KubernetesObject[]> {
+    if (!carried(route)) return [];
+    if (route.mirror)
+      throw new TerminalError(
+        'RouteNotUsable',
+        'router nginx cannot mirror requests; use gatewayAPI or istio for mirror steps',
+      );
     const { namespace = '' } = microservice.metadata;
     await this.canaryIngress(microservice);
     const ingress = await this.userIngress(microservice);
-    const canary = renderCanaryIngress(microservice, ingress, weight);
+    const canary = renderCanaryIngress(microservice, ingress, route);
     if (!canary) {
       throw new TerminalError(
         'RouteNotUsable',
@@ -63,16 +110,19 @@ export class NginxRouter implements TrafficRouter {
     return [canary];
   }
 
-  async readWeight(microservice: Microservice): Promise<number | undefined> {
-    const canary = await this.canaryIngress(microservice);
-    return canary ? Number(canary.metadata?.annotations?.[WEIGHT_ANNOTATION] ?? 0) : 0;
+  async readRoute(microservice: Microservice): Promise<ObservedRoute> {
+    const annotations = (await this.canaryIngress(microservice))?.metadata?.annotations ?? {};
+    return { weight: Number(annotations[WEIGHT_ANNOTATION] ?? 0), extras: annotations[EXTRAS_ANNOTATION] ?? '' };
   }
 
-  /** A weight above 0 is carried by the canary Ingress that reconcile rendered; 0 removes it. */
-  async setWeight(microservice: Microservice, weight: number): Promise<void> {
-    if (weight === 0) await this.finalize(microservice);
+  /** A weight or match steps are carried by the canary Ingress that reconcile rendered; with neither it goes. */
+  async setRoute(microservice: Microservice, route: RouteSpec): Promise<boolean> {
+    if (carried(route) || !(await this.canaryIngress(microservice))) return false;
+    await this.finalize(microservice);
+    return true;
   }
 
+  /** The canary Ingress is msop's own: deleting it sends everything back to the user's Ingress. */
   async finalize(microservice: Microservice): Promise<void> {
     const canary = await this.canaryIngress(microservice);
     if (canary) {
@@ -114,3 +164,5 @@ export class NginxRouter implements TrafficRouter {
     return found;
   }
 }
+
+const carried = (route: RouteSpec) => route.weight > 0 || route.matches.length > 0;

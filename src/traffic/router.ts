@@ -4,18 +4,22 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Microservice } from '../api/types';
 import { newTrackOf } from '../render/defaults';
+import type { ObservedRoute, RouteSpec } from './route';
 
 export interface TrafficRouter {
   /**
-   * The objects msop owns for this weight (a generated HTTPRoute, a canary Ingress), applied by the
+   * The objects msop owns for this route (a generated HTTPRoute, a canary Ingress), applied by the
    * reconciler's own apply path with its hash, ownership and events. Empty when the router owns none.
    */
-  reconcile(microservice: Microservice, weight: number): Promise<KubernetesObject[]>;
-  /** The new revision's weight as the route object holds it now; undefined when there is no route object yet. */
-  readWeight(microservice: Microservice): Promise<number | undefined>;
-  /** Gives the new revision this weight and the stable Service the rest, on objects the user owns. */
-  setWeight(microservice: Microservice, weight: number): Promise<void>;
-  /** Drains and removes what the router added, once no release needs it. */
+  reconcile(microservice: Microservice, route: RouteSpec): Promise<KubernetesObject[]>;
+  /** The route as the route object holds it now; undefined when there is no route object yet. */
+  readRoute(microservice: Microservice): Promise<ObservedRoute | undefined>;
+  /**
+   * Gives the new revision the weight (the stable Service the rest) and adds msop's rules for the
+   * extras, on objects the user owns; writes nothing when the route already is so. True when it wrote.
+   */
+  setRoute(microservice: Microservice, route: RouteSpec): Promise<boolean>;
+  /** Takes back everything msop added to objects the user owns: the Microservice is being deleted. */
   finalize(microservice: Microservice): Promise<void>;
 }
 

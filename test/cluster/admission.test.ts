@@ -64,6 +64,64 @@ test.each<[string, string, Record<string, unknown>, RegExp]>([
     /spec.release.strategy: Unsupported value: "YOLO"/,
   ],
   ['a name that cannot name a Service', '9lives', { image }, /DNS-1035 label/],
+  ['a port name of digits only', 'port-digits', { image, ports: [{ name: '8080', containerPort: 8080 }] }, /IANA/],
+  ['a port name with --', 'port-dashes', { image, ports: [{ name: 'http--alt', containerPort: 8080 }] }, /IANA/],
+  ['an env name with =', 'env-equals', { image, env: [{ name: 'MODE=live', value: '1' }] }, /env\[0\].name/],
+  [
+    'an envFrom prefix with =',
+    'prefix-equals',
+    { image, envFrom: [{ prefix: 'DB=', configMapRef: { name: 'a' } }] },
+    /envFrom\[0\].prefix/,
+  ],
+  ['a negative quantity', 'quantity-negative', { image, resources: { requests: { cpu: '-1' } } }, /requests.cpu/],
+  ['a negative integer quantity', 'quantity-int', { image, resources: { limits: { cpu: -1 } } }, /limits.cpu/],
+  [
+    'a quantity with a fractional exponent',
+    'quantity-exponent',
+    { image, resources: { requests: { memory: '1e1.5' } } },
+    /requests.memory/,
+  ],
+  [
+    'an nginx Ingress name too long for the canary Ingress',
+    'nginx-long',
+    {
+      image,
+      release: { strategy: 'Canary', canary: { traffic: { router: 'nginx', nginx: { ingress: 'i'.repeat(240) } } } },
+    },
+    /the canary Ingress <ingress>-<name>-canary/,
+  ],
+  [
+    'an analysis interval of 0s',
+    'interval-zero',
+    { image, release: { strategy: 'Canary', analysis: { interval: '0s' } } },
+    /release.analysis.interval must be longer than 0s/,
+  ],
+  [
+    'an analysis interval of 0m0.0s',
+    'interval-zeros',
+    { image, release: { strategy: 'Canary', analysis: { interval: '0m0.0s' } } },
+    /release.analysis.interval must be longer than 0s/,
+  ],
+  [
+    'a Prometheus timeout of 0ms',
+    'timeout-zero',
+    { image, release: { strategy: 'Canary', analysis: { prometheus: { timeout: '0ms' } } } },
+    /release.analysis.prometheus.timeout must be longer than 0s/,
+  ],
+  [
+    'a thresholdRange with min above max',
+    'min-above-max',
+    {
+      image,
+      release: {
+        strategy: 'Canary',
+        analysis: {
+          metrics: [{ name: 'rate', template: 'request-success-rate', thresholdRange: { min: 99, max: 95 } }],
+        },
+      },
+    },
+    /thresholdRange.min must not be above thresholdRange.max/,
+  ],
 ])('%s is refused', async (_case, name, spec, expected) => {
   const attempt = client.create({
     apiVersion: 'msop.dev/v1alpha1',
@@ -72,7 +130,7 @@ test.each<[string, string, Record<string, unknown>, RegExp]>([
     spec: spec as unknown as MicroserviceSpec,
   });
   await expect(attempt).rejects.toBeInstanceOf(ApiError);
-  await expect(attempt).rejects.toMatchObject({ statusCode: 422, message: expect.stringMatching(expected) });
+  await expect(attempt).rejects.toMatchObject({ statusCode: 422, message: expect.stringMatching(expected) as string });
   expect(await getOrUndefined('msop.dev/v1alpha1', 'Microservice', ns.name, name)).toBeUndefined();
 });
 
@@ -87,6 +145,17 @@ test('a minimal Microservice is accepted; the schema defaults its ports and leav
     image,
     ports: [{ name: 'http', containerPort: 8080, servicePort: 80, protocol: 'TCP' }],
   });
+});
+
+test.each(['1.5m', '1m30s', '500ms', '0.5s'])('an analysis interval of %s is accepted', async (interval) => {
+  const name = `interval-${interval.replace(/\./g, '-')}`;
+  const created = await client.create({
+    apiVersion: 'msop.dev/v1alpha1',
+    kind: 'Microservice',
+    metadata: { name, namespace: ns.name },
+    spec: { image, release: { strategy: 'Canary', analysis: { interval } } },
+  });
+  expect((created as unknown as { spec: MicroserviceSpec }).spec.release?.analysis?.interval).toBe(interval);
 });
 
 const selector = { matchLabels: { 'msop.dev/environment': 'admission' } };
@@ -111,6 +180,26 @@ test.each<[string, Record<string, unknown>, RegExp]>([
   ],
   ['negative replicas', { namespaceSelector: selector, defaults: { replicas: -1 } }, /spec.defaults.replicas/],
   ['a negative limit', { namespaceSelector: selector, limits: { maxReplicas: -1 } }, /spec.limits.maxReplicas/],
+  [
+    'an analysis interval of 0s',
+    { namespaceSelector: selector, defaults: { release: { strategy: 'Canary', analysis: { interval: '0s' } } } },
+    /release.analysis.interval must be longer than 0s/,
+  ],
+  [
+    'a thresholdRange with min above max',
+    {
+      namespaceSelector: selector,
+      defaults: {
+        release: {
+          strategy: 'Canary',
+          analysis: {
+            metrics: [{ name: 'p99', template: 'request-duration', thresholdRange: { min: 500, max: 100 } }],
+          },
+        },
+      },
+    },
+    /thresholdRange.min must not be above thresholdRange.max/,
+  ],
 ])('an Environment with %s is refused', async (_case, spec, expected) => {
   const attempt = client.create({
     apiVersion: 'msop.dev/v1alpha1',
@@ -118,5 +207,5 @@ test.each<[string, Record<string, unknown>, RegExp]>([
     metadata: { name: `admission-${ns.name}` },
     spec,
   } as never);
-  await expect(attempt).rejects.toMatchObject({ statusCode: 422, message: expect.stringMatching(expected) });
+  await expect(attempt).rejects.toMatchObject({ statusCode: 422, message: expect.stringMatching(expected) as string });
 });

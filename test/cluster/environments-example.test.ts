@@ -133,8 +133,8 @@ test('kubectl msop explain prints the effective spec and where each field came f
       .split('\n')
       .slice(3)
       .filter((line) => line.trim() !== '')
-      .map((line) => {
-        const [field, from, ...value] = line.split(/\s{2,}/);
+      .map((line): [string, [string, string]] => {
+        const [field = '', from = '', ...value] = line.split(/\s{2,}/);
         return [field, [from, value.join('  ')]];
       }),
   );

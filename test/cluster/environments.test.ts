@@ -242,7 +242,7 @@ test('a Microservice that asks for more replicas than the limit stalls with the 
     reason: 'EnvironmentLimitExceeded',
     message: expect.stringContaining(
       `spec.replicas asks for 6 replicas, more than the 4 that Environment ${main} allows`,
-    ),
+    ) as string,
   });
   expect((await deployment('own')).spec?.replicas).toBe(2);
 

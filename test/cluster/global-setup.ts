@@ -24,6 +24,7 @@ export default async function globalSetup(): Promise<void> {
   } catch (err) {
     throw new Error(
       `The test cluster at ${kubeconfig} is not ready; run \`make cluster-up\`: ${(err as Error).message}`,
+      { cause: err },
     );
   }
   for (const file of ['microservice.yaml', 'environment.yaml']) {

@@ -4,13 +4,14 @@
 // and uninstall.
 import type { V1Deployment } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { resourceTypes } from '../../src/kube/resources';
+import { DASHBOARD } from '../unit/helm/dashboard';
 import { OPERATOR_ACCESS, chartRules, flatten, groupOf, type PolicyRule } from '../unit/helm/rbac-table';
 import {
   client,
@@ -108,6 +109,7 @@ describe('helm lint', () => {
     ['replicaCount=2', "additional properties 'replicaCount' not allowed"],
     ['health.port=8080', 'health.port and metrics.port must differ, both are 8080'],
     ['leaderElection.enabled=false', 'leaderElection.enabled must be true when replicas > 1'],
+    ['leaderElection.id=Msop_Leader', "at '/leaderElection/id'"],
     [
       'metrics.service.enabled=false,metrics.serviceMonitor.enabled=true',
       'metrics.serviceMonitor.enabled needs metrics.service.enabled',
@@ -126,6 +128,8 @@ describe('helm template', () => {
     const docs = render(output);
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual([
       'ClusterRole/msop',
+      'ClusterRole/msop-edit',
+      'ClusterRole/msop-view',
       'ClusterRoleBinding/msop',
       'CustomResourceDefinition/environments.msop.dev',
       'CustomResourceDefinition/microservices.msop.dev',
@@ -136,7 +140,7 @@ describe('helm template', () => {
       'Service/msop-metrics',
       'ServiceAccount/msop',
     ]);
-    expect(find(docs, 'ClusterRole')[0]!.rules).toEqual([
+    expect(find(docs, 'ClusterRole', 'msop')[0]!.rules).toEqual([
       ...chartRules('msop.rules'),
       ...chartRules('msop.clusterRules'),
     ]);
@@ -178,6 +182,56 @@ describe('helm template', () => {
     expect(applied).toMatch(/deployment.apps\/msop serverside-applied \(server dry run\)/);
   });
 
+  test('grafanaDashboard.enabled adds the dashboard as a ConfigMap for the Grafana sidecar, which the API server accepts', async () => {
+    const ns = await namespace('helm-dash');
+    const output = await helm(
+      'template',
+      'msop',
+      CHART,
+      '-n',
+      ns,
+      '--set',
+      'grafanaDashboard.enabled=true',
+      '--set',
+      'grafanaDashboard.annotations.grafana_folder=msop',
+    );
+    const [configMap] = find(render(output), 'ConfigMap', 'msop-dashboard', ns) as unknown as {
+      metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+      data: Record<string, string>;
+    }[];
+    expect(configMap!.metadata.labels.grafana_dashboard).toBe('1');
+    expect(configMap!.metadata.annotations).toEqual({ grafana_folder: 'msop' });
+    expect(JSON.parse(configMap!.data['msop.json']!)).toEqual(JSON.parse(readFileSync(DASHBOARD, 'utf8')));
+    expect(await dryRun(output)).toMatch(/configmap\/msop-dashboard serverside-applied \(server dry run\)/);
+    expect(find(render(await helm('template', 'msop', CHART, '-n', ns)), 'ConfigMap')).toEqual([]);
+  });
+
+  test('two releases in one namespace elect on two Leases, each allowed only its own', async () => {
+    const leases = await Promise.all(
+      ['msop', 'canary-ops', 'pinned'].map(async (release) => {
+        const docs = render(
+          await helm(
+            'template',
+            release,
+            CHART,
+            '-n',
+            'ops',
+            ...(release === 'pinned' ? ['--set', 'leaderElection.id=my.lease'] : []),
+          ),
+        );
+        const args = (find(docs, 'Deployment')[0]! as unknown as V1Deployment).spec!.template.spec!.containers[0]!
+          .args!;
+        const named = find(docs, 'Role').flatMap((role) => role.rules!.flatMap((rule) => rule.resourceNames ?? []));
+        return { release, arg: args.find((a) => a.startsWith('--leader-election-id=')), named };
+      }),
+    );
+    expect(leases).toEqual([
+      { release: 'msop', arg: '--leader-election-id=msop-leader', named: ['msop-leader'] },
+      { release: 'canary-ops', arg: '--leader-election-id=canary-ops-msop-leader', named: ['canary-ops-msop-leader'] },
+      { release: 'pinned', arg: '--leader-election-id=my.lease', named: ['my.lease'] },
+    ]);
+  });
+
   test('the namespaced values file renders Roles in the watched namespaces only, which the API server accepts', async () => {
     const [shop, payments, monitoring, release] = [
       await namespace('helm-shop'),
@@ -200,9 +254,17 @@ describe('helm template', () => {
       `prometheus.authSecret=${monitoring}/prom-token`,
     );
     const docs = render(output);
-    // Environments and namespaces are cluster-scoped: one ClusterRole reads them, and nothing else.
-    expect(find(docs, 'ClusterRole').map((r) => [r.metadata.name, r.rules])).toEqual([
+    // Environments and namespaces are cluster-scoped: one ClusterRole reads them, and nothing else
+    // (msop-view and msop-edit are for people: the built-in roles aggregate them).
+    const byName = (a: Manifest, b: Manifest) => a.metadata.name.localeCompare(b.metadata.name);
+    expect(
+      find(docs, 'ClusterRole')
+        .sort(byName)
+        .map((r) => [r.metadata.name, r.rules]),
+    ).toEqual([
+      ['msop-edit', expect.anything()],
       ['msop-environments', chartRules('msop.clusterRules')],
+      ['msop-view', expect.anything()],
     ]);
     expect(find(docs, 'ClusterRoleBinding').map((r) => r.metadata.name)).toEqual(['msop-environments']);
     for (const ns of [shop, payments]) {
@@ -243,7 +305,9 @@ describe('helm template', () => {
       if ('scale' in access && access.scale)
         expected.set(`${groupOf(type.apiVersion)}/${type.plural}/scale`, [...access.scale].sort());
     }
-    expect(Object.fromEntries(flatten(find(docs, 'ClusterRole')[0]!.rules!))).toEqual(Object.fromEntries(expected));
+    expect(Object.fromEntries(flatten(find(docs, 'ClusterRole', 'msop')[0]!.rules!))).toEqual(
+      Object.fromEntries(expected),
+    );
   });
 });
 
@@ -290,10 +354,11 @@ function rowsOf(scope: 'watched' | 'cluster'): Record<string, string[]> {
   return rows;
 }
 
-const LEASE_ROWS = {
+/** The release's Lease is <fullname>-leader; these releases' names contain "msop", so fullname is the release. */
+const leaseRows = (release: string) => ({
   'leases.coordination.k8s.io': ['create'],
-  'leases.coordination.k8s.io [msop-leader]': ['get', 'update'],
-};
+  [`leases.coordination.k8s.io [${release}-leader]`]: ['get', 'update'],
+});
 
 /**
  * The operator as the installed chart runs it: the Deployment's args and POD_NAMESPACE, with a
@@ -368,7 +433,7 @@ describe('helm install, cluster-wide', () => {
     const inApp = await grantedTo(sa, releaseNs, appNs);
     expect(inApp).toEqual(expectedRows());
     const inRelease = await grantedTo(sa, releaseNs, releaseNs);
-    expect(inRelease).toEqual({ ...expectedRows(), ...LEASE_ROWS });
+    expect(inRelease).toEqual({ ...expectedRows(), ...leaseRows(release) });
     for (const [resource, verbs] of Object.entries(inRelease)) {
       expect(resource).not.toContain('*');
       expect(verbs).not.toContain('*');
@@ -385,6 +450,71 @@ describe('helm install, cluster-wide', () => {
       appNs,
     );
     expect(exec.output.trim()).toBe('no');
+  });
+
+  test('the built-in view, edit and admin roles let people use Microservices (aggregated ClusterRoles)', async () => {
+    const people = { viewer: 'view', editor: 'edit', owner: 'admin' } as const;
+    for (const [user, role] of Object.entries(people))
+      await kubectl('create', 'rolebinding', `${user}-${role}`, `--clusterrole=${role}`, `--user=${user}`, '-n', appNs);
+    const can = async (user: string, verb: string, subresource = '') =>
+      (
+        await kubectlResult(
+          'auth',
+          'can-i',
+          verb,
+          'microservices.msop.dev',
+          ...(subresource ? [`--subresource=${subresource}`] : []),
+          `--as=${user}`,
+          '-n',
+          appNs,
+        )
+      ).output.trim();
+    // kube-controller-manager's aggregation controller folds the chart's rules into the built-in roles.
+    await eventually(async () => (await can('editor', 'create')) === 'yes', {
+      message: 'the edit role to aggregate msop-edit',
+    });
+    const actions: [verb: string, subresource?: string][] = [
+      ['get'],
+      ['watch'],
+      ['create'],
+      ['patch'],
+      ['delete'],
+      ['get', 'scale'],
+      ['update', 'scale'],
+      ['patch', 'status'],
+    ];
+    const rows: string[] = [];
+    for (const user of Object.keys(people))
+      for (const [verb, sub] of actions) rows.push(`${user} ${verb} ${sub ?? ''}: ${await can(user, verb, sub)}`);
+    const expected = (user: string, verb: string, sub?: string) =>
+      verb === 'get' || verb === 'watch' ? 'yes' : sub === 'status' || user === 'viewer' ? 'no' : 'yes';
+    expect(rows).toEqual(
+      Object.keys(people).flatMap((user) =>
+        actions.map(([verb, sub]) => `${user} ${verb} ${sub ?? ''}: ${expected(user, verb, sub)}`),
+      ),
+    );
+    // Environments are the platform team's: read, never written, through the built-in roles (bound cluster-wide).
+    await kubectl(
+      'create',
+      'clusterrolebinding',
+      `${release}-editor-edit`,
+      '--clusterrole=edit',
+      '--user=cluster-editor',
+    );
+    try {
+      const canCluster = async (verb: string) =>
+        // The answer, without kubectl's warning that environments are not namespaced.
+        (await kubectlResult('auth', 'can-i', verb, 'environments.msop.dev', '--as=cluster-editor')).output.split(
+          '\n',
+        )[0];
+      expect([await canCluster('list'), await canCluster('create'), await canCluster('delete')]).toEqual([
+        'yes',
+        'no',
+        'no',
+      ]);
+    } finally {
+      await kubectl('delete', 'clusterrolebinding', `${release}-editor-edit`);
+    }
   });
 
   test('helm upgrade changes the settings in place', async () => {
@@ -481,7 +611,7 @@ describe('helm install, namespaced', () => {
     expect(await grantedTo(sa, releaseNs, watched)).toEqual(expectedRows());
     expect(await grantedTo(sa, releaseNs, releaseNs)).toEqual({
       ...rowsOf('cluster'),
-      ...LEASE_ROWS,
+      ...leaseRows(release),
       'secrets [prom-token]': ['get'],
     });
 

@@ -1,6 +1,7 @@
 // Level-triggered and idempotent: once a Microservice is Ready, resyncs read
-// state and write nothing.
-import type { KubernetesObject } from '@kubernetes/client-node';
+// state and write nothing, whatever spelling its quantities use.
+import type { KubernetesObject, V1Deployment, V1ResourceRequirements } from '@kubernetes/client-node';
+import type { MicroserviceSpec } from '../../src/api/types';
 import { client, eventually, microservice, operatorNamespace, waitReady } from './harness';
 
 const ns = operatorNamespace('idempotence', { resyncSeconds: 1 });
@@ -13,6 +14,10 @@ async function resourceVersions(): Promise<Record<string, string | undefined>> {
     ['v1', 'Service', 'steady-stable'],
     ['policy/v1', 'PodDisruptionBudget', 'steady'],
     ['autoscaling/v2', 'HorizontalPodAutoscaler', 'steady'],
+    ['msop.dev/v1alpha1', 'Microservice', 'spelled-a'],
+    ['apps/v1', 'Deployment', 'spelled-a'],
+    ['msop.dev/v1alpha1', 'Microservice', 'spelled-b'],
+    ['apps/v1', 'Deployment', 'spelled-b'],
   ];
   const found = await Promise.all(
     objects.map(([apiVersion, kind, name]) => client.get<KubernetesObject>(apiVersion, kind, ns.name, name)),
@@ -20,7 +25,7 @@ async function resourceVersions(): Promise<Record<string, string | undefined>> {
   return Object.fromEntries(found.map((o) => [`${o.kind}/${o.metadata?.name}`, o.metadata?.resourceVersion]));
 }
 
-test('an unchanged Microservice causes zero writes across several resyncs', async () => {
+test('an unchanged Microservice causes zero writes across several resyncs, whatever its quantity spellings', async () => {
   await client.create({
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -38,7 +43,24 @@ test('an unchanged Microservice causes zero writes across several resyncs', asyn
       podTemplate: { metadata: { annotations: { 'example.com/owner': 'shop' } } },
     }),
   );
-  await waitReady(ns.name, 'steady');
+  // Spellings the API server stores in another form (0.5 as 500m, 1024Mi as 1Gi, 1000m as 1), and as they are stored.
+  const spellings: Record<string, [MicroserviceSpec['resources'], V1ResourceRequirements]> = {
+    'spelled-a': [
+      { requests: { cpu: '0.5', memory: '1024Mi' }, limits: { cpu: '1000m', memory: '1.5Gi' } },
+      { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '1', memory: '1536Mi' } },
+    ],
+    'spelled-b': [
+      { requests: { cpu: 1, memory: '1e9' }, limits: { cpu: '+1.5', memory: '2048000k' } },
+      { requests: { cpu: '1', memory: '1e9' }, limits: { cpu: '1500m', memory: '2048M' } },
+    ],
+  };
+  for (const [name, [resources]] of Object.entries(spellings))
+    await client.create(microservice(ns.name, name, { image: 'ghcr.io/example/steady:1.0.0', resources }));
+  await Promise.all(['steady', ...Object.keys(spellings)].map((name) => waitReady(ns.name, name)));
+  for (const [name, [, stored]] of Object.entries(spellings)) {
+    const deployment = await client.get<V1Deployment>('apps/v1', 'Deployment', ns.name, name);
+    expect(deployment.spec?.template.spec?.containers[0]?.resources).toEqual(stored);
+  }
   // Let the Deployment, HPA and PDB controllers settle their own status writes.
   let before = await resourceVersions();
   await eventually(

@@ -106,7 +106,7 @@ beforeAll(async () => {
     );
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`npm run build failed:\n${e.stdout ?? ''}${e.stderr ?? ''}${e.message}`);
+    throw new Error(`npm run build failed:\n${e.stdout ?? ''}${e.stderr ?? ''}${e.message}`, { cause: err });
   }
   ns = await createNamespace('plugin');
   tmp = mkdtempSync(path.join(tmpdir(), 'msop-plugin-'));

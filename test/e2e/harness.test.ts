@@ -68,7 +68,7 @@ test('a Microservice with 2 replicas: pods mirrored, traffic driven, Prometheus 
     { timeoutMs: 30_000, message: 'Prometheus to scrape both simulated pods' },
   );
   expect(up.map((s) => s.metric).sort((a, b) => a.pod!.localeCompare(b.pod!))).toEqual(
-    endpoints.map((e) =>
+    endpoints.map((e): unknown =>
       expect.objectContaining({
         namespace: ns.name,
         pod: e.pod,

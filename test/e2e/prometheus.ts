@@ -146,7 +146,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
     proc.stderr!.on('data', remember);
     exited = new Promise((resolve) => proc.once('exit', () => resolve()));
     const deadline = Date.now() + readyTimeoutMs;
-    let last = 'no answer yet';
+    let last: string;
     for (;;) {
       if (proc.exitCode !== null || proc.signalCode !== null) {
         throw new Error(

@@ -5,7 +5,7 @@ import type { Microservice, MicroserviceSpec } from '../../src/api/types';
 import { client, eventually, getMicroservice, microservice, operatorNamespace, waitReady } from '../cluster/harness';
 import { type PodMirror, startPodMirror } from './pods';
 import { type RunningPrometheus, startPrometheus } from './prometheus';
-import { startTraffic, type TrafficDriver } from './traffic';
+import { type RequestMix, startTraffic, type TrafficDriver } from './traffic';
 
 export const PROFILES = {
   '1.0.0': { errorRate: 0.005, latencyMs: 20 },
@@ -15,7 +15,15 @@ export const PROFILES = {
   '2.0.0-double': { errorRate: 0.01, latencyMs: 20 },
   // Good under light test traffic, 10% errors once a pod serves more than 25 requests a second.
   '2.0.0-overload': { errorRate: 0.005, latencyMs: 20, overload: { rps: 25, errorRate: 0.1 } },
-};
+  // Parallel runs: a JSON answer whose generatedAt and x-request-id differ on every answer, and never an
+  // error (a 500 on one side only is a difference too). The -differs version answers another total on
+  // every 50th answer of each pod: 2% of what it is asked.
+  'orders-1.0.0': { errorRate: 0, latencyMs: 5, body: 'json' },
+  'orders-2.0.0': { errorRate: 0, latencyMs: 5, body: 'json' },
+  'orders-2.0.0-differs': { errorRate: 0, latencyMs: 5, body: 'json', differEvery: 50 },
+} as const;
+/** The operator's image as the comparator pods show it; the pod mirror runs dist/main.js for them. */
+export const COMPARATOR_IMAGE = 'registry.example/msop:e2e';
 export const INTERVAL_S = 3;
 
 /** Canary vs baseline 5xx counts, judged with the anytime-valid Bayes factor. */
@@ -64,7 +72,10 @@ export function e2eScenario(prefix: string) {
   beforeAll(async () => {
     prometheus = await startPrometheus({ scrapeIntervalSeconds: 1 });
   });
-  const ns = operatorNamespace(prefix, () => ({ prometheusAddress: prometheus.address }));
+  const ns = operatorNamespace(prefix, () => ({
+    prometheusAddress: prometheus.address,
+    comparatorImage: COMPARATOR_IMAGE,
+  }));
   afterEach(async () => {
     const problems: string[] = [];
     for (const { mirror, traffic } of running.splice(0)) {
@@ -85,6 +96,7 @@ export function e2eScenario(prefix: string) {
     spec: Partial<MicroserviceSpec>,
     traffic: Parameters<typeof startTraffic>[0]['routing'] = { router: 'replicas' },
     ratePerSecond = 200,
+    requests?: RequestMix,
   ) {
     await client.create(
       microservice(ns.name, name, { image: 'registry.example/sim:1.0.0', replicas: 4, ...spec } as MicroserviceSpec),
@@ -99,6 +111,7 @@ export function e2eScenario(prefix: string) {
       routing: traffic,
       ratePerSecond,
       durationMs: 300_000,
+      requests,
     });
     running.push({ mirror, traffic: driver });
     return { before, mirror, driver };
@@ -142,6 +155,7 @@ export function e2eScenario(prefix: string) {
       const { phase, message, analysis } = last?.status ?? {};
       throw new Error(
         `${(err as Error).message}\nlast status: ${JSON.stringify({ phase, message, decision: analysis?.decision, metrics: analysis?.metrics })}`,
+        { cause: err },
       );
     }
   }

@@ -6,13 +6,13 @@
 // In the node tier it is the entrypoint of a real container (hack/node/images.sh):
 // SIM_PORT set, it listens on every address of the pod and ends on SIGTERM only.
 //
-//   SIM_PROFILES  JSON: {"<tag>": {"errorRate": 0.005, "latencyMs": 20, "latencySpread": 0.25}, ...}
+//   SIM_PROFILES  JSON: {"<tag>": {"errorRate": 0.005, "latencyMs": 20, "latencySpread": 0.25, "body": "json"}, ...}
 //   SIM_TAG       the pod's image tag, a key of SIM_PROFILES
 //   SIM_PORT      listen on 0.0.0.0:SIM_PORT (a container); absent: 127.0.0.1, a random port
 //   SIM_READY_AFTER_MS  /healthz answers 503 until this long after the start (a slow-starting app)
 //
 // GET /         500 with probability errorRate (overload.errorRate above overload.rps), else 200,
-//               after a latency drawn around latencyMs
+//               after a latency drawn around latencyMs; with body "json" the answer is an order list (below)
 // GET /healthz  200 (503 before SIM_READY_AFTER_MS), not counted
 // GET /metrics  prom-client: http_requests_total{code,method} and the
 //               http_request_duration_seconds histogram, for requests to / only
@@ -32,6 +32,17 @@ export interface SimProfile {
    * last second), GET / answers 500 with probability `errorRate` instead. Light test traffic passes.
    */
   overload?: { rps: number; errorRate: number };
+  /**
+   * What a 200 from GET / carries: "text" (default) `ok`, or "json": `{"orders":[...],"generatedAt":"<now>"}`
+   * with a random `x-request-id` header. Two versions that answer "json" give the same answer but for
+   * those two, which differ on every request (what parallelRun.compare's ignores are for).
+   */
+  body?: 'text' | 'json';
+  /**
+   * With body "json": every `differEvery`-th answer of this process to GET / (the 50th, the 100th, ...:
+   * deterministic, 1/differEvery of its answers) has a different total in its second order.
+   */
+  differEvery?: number;
 }
 
 /** The buckets, in seconds, suit latencies from a few milliseconds to seconds. */
@@ -50,6 +61,8 @@ function profileFromEnv(): SimProfile {
     throw new Error(`no profile for image tag "${tag}"; SIM_PROFILES has: ${Object.keys(profiles).join(', ')}`);
   if (!(profile.errorRate >= 0 && profile.errorRate <= 1)) throw new Error(`errorRate of "${tag}" must be in [0, 1]`);
   if (!(profile.latencyMs >= 0)) throw new Error(`latencyMs of "${tag}" must be >= 0`);
+  if (profile.differEvery !== undefined && !(Number.isInteger(profile.differEvery) && profile.differEvery >= 1))
+    throw new Error(`differEvery of "${tag}" must be a whole number >= 1`);
   return profile;
 }
 
@@ -81,6 +94,18 @@ for (const code of ['200', '500']) {
   requests.inc({ code, method: 'GET' }, 0);
   duration.zero({ code, method: 'GET' });
 }
+
+/** The JSON answer; the `differing` one has another total in its second order. */
+function ordersBody(differing: boolean): string {
+  return JSON.stringify({
+    orders: [
+      { id: 1, item: 'book', total: 10 },
+      { id: 2, item: 'lamp', total: differing ? 26 : 25 },
+    ],
+    generatedAt: new Date().toISOString(),
+  });
+}
+let answered = 0;
 
 /** Arrival times of the requests to / in the last second, for the overload profile. */
 const recent: number[] = [];
@@ -117,6 +142,14 @@ const server = createServer((req, res) => {
     const labels = { code: String(code), method };
     requests.inc(labels);
     duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+    if (code === 200 && profile.body === 'json') {
+      answered++;
+      const differing = profile.differEvery !== undefined && answered % profile.differEvery === 0;
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'x-request-id': Math.random().toString(36).slice(2) })
+        .end(ordersBody(differing));
+      return;
+    }
     res.writeHead(code, { 'content-type': 'text/plain' }).end(code === 200 ? 'ok\n' : 'simulated error\n');
   }, delayMs);
 });

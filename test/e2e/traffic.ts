@@ -4,9 +4,16 @@
 //
 // - router `replicas`: the apex Service `<name>`. A request goes to a ready pod the
 //   Service selects, uniformly: the canary's share is its share of ready pods.
-// - router `gatewayAPI`: the HTTPRoute's backendRefs (first rule that has any). A
-//   request picks a backend Service with probability weight / sum of weights, then a
-//   ready pod that Service selects.
+// - router `gatewayAPI`: the rule of the HTTPRoute a gateway would apply to the
+//   request (http-route.ts: the spec's precedence among the rules whose matches match
+//   its method, path and headers; ties by rule order). A request picks one of that
+//   rule's backend Services with probability weight / sum of weights, then a ready pod
+//   that Service selects. The rule's RequestMirror filters copy the request, at their
+//   percent, to a ready pod of the mirror Service; the copy's answer is discarded.
+//
+// Requests have a method (a weighted mix, default all GET) and may come from named
+// groups of users that send extra headers (`x-beta: true`, a cookie), so match rules
+// and method-specific mirror rules are exercised as a gateway would exercise them.
 //
 // The route and the Services are read from watches (kept current within
 // milliseconds, not polled). Requests that reach no ready pod because of the routing
@@ -18,7 +25,18 @@ import { Agent, request } from 'undici';
 import type { KubeClient } from '../../src/kube/client';
 import { Informer } from '../../src/kube/informer';
 import { client as testClient } from '../cluster/harness';
+import { type HTTPRouteRequest, type HTTPRouteRule, type Mirror, mirrorsOf, selectRule } from './http-route';
 import type { Endpoint, PodMirror } from './pods';
+
+/** What the driver sends: the methods, and groups of users whose requests carry extra headers. */
+export interface RequestMix {
+  /** Relative weights, e.g. `{ GET: 8, POST: 2 }`. Default `{ GET: 1 }`. */
+  methods?: Record<string, number>;
+  /** Shares (0 to 1) of the requests from named groups, with their headers; the rest come from `everyone`. */
+  groups?: { name: string; share: number; headers: Record<string, string> }[];
+  /** Default `/`. */
+  path?: string;
+}
 
 export type TrafficRouting = { router: 'replicas' } | { router: 'gatewayAPI'; httpRoute: string };
 
@@ -40,6 +58,10 @@ export interface TrafficOptions {
   maxInFlight?: number;
   /** How long a request waits for a ready pod's simulated app to come up (harness lag, counted). Default 5 s. */
   simAppWaitMs?: number;
+  /** Default: every request a plain `GET /`. */
+  requests?: RequestMix;
+  /** Mirrored copies in flight at most; beyond that a copy is dropped and counted. Default 200. */
+  maxMirrorInFlight?: number;
   client?: KubeClient;
 }
 
@@ -93,6 +115,29 @@ export interface TrafficCounts {
   /** Transport errors and timeouts; samples of their messages. */
   errors: number;
   errorSamples: string[];
+  /** By method: requests sent, and copies the route mirrored (whether or not a mirror pod took them). */
+  byMethod: Record<string, { sent: number; mirrored: number }>;
+  /** Answered requests by group of users (`everyone` without extra headers), then by the track that answered. */
+  byGroup: Record<string, Record<string, number>>;
+  /** Answered requests by the route rule that took them (its name, or `rules[i]`), then by the track that answered. */
+  byRule: Record<string, Record<string, number>>;
+  /** The mirrored copies. */
+  mirror: MirrorCounts;
+}
+
+export interface MirrorCounts {
+  /** Sent to a ready pod of the mirror Service. */
+  sent: number;
+  /** ... and answered (the answer is discarded), by status. */
+  byStatus: Record<string, number>;
+  /** Transport errors and timeouts of copies. */
+  errors: number;
+  /** Copies for a mirror Service that does not exist, lacks the port, or has no ready pod: a gateway drops them. */
+  noReadyEndpoint: number;
+  /** Copies for ready pods whose process had not started yet (harness lag): dropped. */
+  notServing: number;
+  /** Copies dropped because maxMirrorInFlight were outstanding. */
+  skipped: number;
 }
 
 export interface TrafficDriver {
@@ -106,15 +151,16 @@ export interface TrafficDriver {
   stop(): Promise<TrafficCounts>;
 }
 
-interface BackendRef {
-  name?: string;
-  kind?: string;
-  group?: string;
-  weight?: number;
-}
 interface HTTPRoute extends KubernetesObject {
-  spec?: { rules?: { backendRefs?: BackendRef[] }[] };
+  spec?: { rules?: HTTPRouteRule[] };
 }
+
+/** One request the driver sends: who sends it, and what the gateway sees. */
+interface DriverRequest extends HTTPRouteRequest {
+  group: string;
+}
+
+const PLAIN_GET: DriverRequest = { group: 'everyone', method: 'GET', path: '/', headers: {} };
 
 const LABEL_TRACK = 'msop.dev/track';
 const TICK_MS = 10;
@@ -131,8 +177,16 @@ function tally(map: Record<string, Tally>, key: string): Tally {
 }
 
 type Decision =
-  | { kind: 'send'; backend: string; track: string; pods: string[] }
+  | { kind: 'send'; backend: string; track: string; pods: string[]; rule: string; mirrors: Mirror[] }
   | { kind: 'none'; backend: string; track: string; reason: string };
+
+/** A draw from relative weights. */
+function drawWeighted<T>(items: { item: T; weight: number }[]): T | undefined {
+  const total = items.reduce((sum, i) => sum + i.weight, 0);
+  if (total <= 0) return undefined;
+  let draw = Math.random() * total;
+  return (items.find((i) => (draw -= i.weight) < 0) ?? items[items.length - 1]!).item;
+}
 
 /** Starts sending at once; resolves after the route and Services were first listed. */
 export async function startTraffic(options: TrafficOptions): Promise<TrafficDriver> {
@@ -144,6 +198,12 @@ export async function startTraffic(options: TrafficOptions): Promise<TrafficDriv
   const requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
   const maxInFlight = options.maxInFlight ?? 400;
   const simAppWaitMs = options.simAppWaitMs ?? 5_000;
+  const maxMirrorInFlight = options.maxMirrorInFlight ?? 200;
+  const methods = Object.entries(options.requests?.methods ?? { GET: 1 }).map(([item, weight]) => ({ item, weight }));
+  const groups = options.requests?.groups ?? [];
+  if (groups.reduce((sum, g) => sum + g.share, 0) > 1)
+    throw new Error('the shares of the request groups add up to more than 1');
+  const path = options.requests?.path ?? '/';
   const kube = options.client ?? testClient;
   const log = pino({ level: process.env.MSOP_TEST_LOG_LEVEL ?? 'silent' });
 
@@ -168,26 +228,40 @@ export async function startTraffic(options: TrafficOptions): Promise<TrafficDriv
     service?.spec?.selector?.[LABEL_TRACK] ??
     (backend.startsWith(`${name}-`) ? backend.slice(name.length + 1) : backend);
 
-  /** The weighted backends of the route, or a reason why there are none. */
-  const backends = (): { refs: { name: string; weight: number }[] } | { reason: string } => {
-    if (routing.router === 'replicas') return { refs: [{ name, weight: 1 }] };
+  /** The weighted backends of the rule that takes the request, its mirrors, or a reason why there are none. */
+  const backends = (
+    req: DriverRequest,
+  ): { refs: { name: string; weight: number }[]; rule: string; mirrors: Mirror[] } | { reason: string } => {
+    if (routing.router === 'replicas') return { refs: [{ name, weight: 1 }], rule: 'Service', mirrors: [] };
     const route = routes!.get(namespace, routing.httpRoute);
     if (!route) return { reason: `HTTPRoute ${routing.httpRoute} does not exist` };
-    const rule = route.spec?.rules?.find((r) => (r.backendRefs ?? []).length > 0);
-    if (!rule) return { reason: `HTTPRoute ${routing.httpRoute} has no backendRefs` };
-    const refs = rule
-      .backendRefs!.filter((r) => (r.kind ?? 'Service') === 'Service' && (r.group ?? '') === '' && r.name)
+    const selected = selectRule(route.spec?.rules ?? [], req);
+    if (!selected)
+      return { reason: `no rule of HTTPRoute ${routing.httpRoute} matches ${req.method} ${req.path} (404)` };
+    const rule = selected.rule.name ?? `rules[${selected.index}]`;
+    const refs = (selected.rule.backendRefs ?? [])
+      .filter((r) => (r.kind ?? 'Service') === 'Service' && (r.group ?? '') === '' && r.name)
       .map((r) => ({ name: r.name!, weight: r.weight ?? 1 }));
-    return { refs };
+    if (refs.length === 0) return { reason: `rule ${rule} of HTTPRoute ${routing.httpRoute} has no backendRefs` };
+    return { refs, rule, mirrors: mirrorsOf(selected.rule) };
   };
 
-  const decide = (): Decision => {
-    const found = backends();
+  /** The ready pods a Service selects, if it exists (and serves `port`, when given). */
+  const podsOf = (serviceName: string, port?: number): string[] | undefined => {
+    const service = services.get(namespace, serviceName);
+    if (!service) return undefined;
+    if (port !== undefined && !(service.spec?.ports ?? []).some((p) => p.port === port)) return undefined;
+    return mirror
+      .readyPods()
+      .filter((p) => matches(service.spec?.selector, p.labels))
+      .map((p) => p.pod);
+  };
+
+  const decide = (req: DriverRequest): Decision => {
+    const found = backends(req);
     if ('reason' in found) return { kind: 'none', backend: '', track: '', reason: found.reason };
-    const total = found.refs.reduce((sum, r) => sum + r.weight, 0);
-    if (total <= 0) return { kind: 'none', backend: '', track: '', reason: 'every backend weight is 0' };
-    let draw = Math.random() * total;
-    const ref = found.refs.find((r) => (draw -= r.weight) < 0) ?? found.refs[found.refs.length - 1]!;
+    const ref = drawWeighted(found.refs.map((r) => ({ item: r, weight: r.weight })));
+    if (!ref) return { kind: 'none', backend: '', track: '', reason: 'every backend weight is 0' };
     const service = services.get(namespace, ref.name);
     const track = trackOf(service, ref.name);
     if (!service) return { kind: 'none', backend: ref.name, track, reason: `Service ${ref.name} does not exist` };
@@ -197,7 +271,7 @@ export async function startTraffic(options: TrafficOptions): Promise<TrafficDriv
       .map((p) => p.pod);
     if (pods.length === 0)
       return { kind: 'none', backend: ref.name, track, reason: `Service ${ref.name} has no ready pod` };
-    return { kind: 'send', backend: ref.name, track, pods };
+    return { kind: 'send', backend: ref.name, track, pods, rule: found.rule, mirrors: found.mirrors };
   };
 
   const canaryPercent = (): number | undefined => {
@@ -205,7 +279,8 @@ export async function startTraffic(options: TrafficOptions): Promise<TrafficDriv
       const ready = mirror.readyPods();
       return ready.length ? (100 * ready.filter((p) => p.track === 'canary').length) / ready.length : undefined;
     }
-    const found = backends();
+    // The split a plain GET / gets.
+    const found = backends(PLAIN_GET);
     if ('reason' in found) return undefined;
     const total = found.refs.reduce((sum, r) => sum + r.weight, 0);
     const canary = found.refs
@@ -229,14 +304,69 @@ export async function startTraffic(options: TrafficOptions): Promise<TrafficDriv
     skipped: 0,
     errors: 0,
     errorSamples: [],
+    byMethod: {},
+    byGroup: {},
+    byRule: {},
+    mirror: { sent: 0, byStatus: {}, errors: 0, noReadyEndpoint: 0, notServing: 0, skipped: 0 },
   };
   const agent = new Agent({ keepAliveTimeout: 10_000, connections: 32 });
   let inFlight = 0;
+  let mirrorsInFlight = 0;
   let stopping = false;
   const idle: (() => void)[] = [];
+  const settled = () => {
+    if (inFlight === 0 && mirrorsInFlight === 0) idle.splice(0).forEach((resolve) => resolve());
+  };
+
+  /** The next request: a method from the mix, and a group of users by share. */
+  const nextRequest = (): DriverRequest => {
+    const method = drawWeighted(methods) ?? 'GET';
+    let draw = Math.random();
+    const group = groups.find((g) => (draw -= g.share) < 0);
+    return { group: group?.name ?? 'everyone', method, path, headers: { ...(group?.headers ?? {}) } };
+  };
+
+  /** A copy of the request to a ready pod of the mirror Service, fire and forget: its answer is discarded. */
+  const mirrorOne = (req: DriverRequest, target: Mirror) => {
+    const m = counts.mirror;
+    if (mirrorsInFlight >= maxMirrorInFlight) {
+      m.skipped++;
+      return;
+    }
+    const pods = podsOf(target.service, target.port);
+    if (!pods || pods.length === 0) {
+      m.noReadyEndpoint++;
+      return;
+    }
+    const serving = pods.map((p) => mirror.endpoint(p)).filter((e): e is Endpoint => e !== undefined);
+    if (serving.length === 0) {
+      m.notServing++;
+      return;
+    }
+    const endpoint = pick(serving);
+    m.sent++;
+    mirrorsInFlight++;
+    request(`${endpoint.url}${req.path}`, {
+      dispatcher: agent,
+      method: req.method as 'GET',
+      headers: req.headers,
+      headersTimeout: requestTimeoutMs,
+      bodyTimeout: requestTimeoutMs,
+    })
+      .then(async (response) => {
+        await response.body.dump();
+        const status = String(response.statusCode);
+        m.byStatus[status] = (m.byStatus[status] ?? 0) + 1;
+      })
+      .catch(() => m.errors++)
+      .finally(() => {
+        mirrorsInFlight--;
+        settled();
+      });
+  };
 
   /** A serving endpoint among the chosen pods; waits (bounded) when they are ready but their apps are starting. */
-  const endpointFor = async (pods: string[]): Promise<Endpoint | undefined> => {
+  const endpointFor = async (req: DriverRequest, pods: string[]): Promise<Endpoint | undefined> => {
     const now = pods.map((p) => mirror.endpoint(p)).filter((e): e is Endpoint => e !== undefined);
     if (now.length) return pick(now);
     counts.waitedForSimApp++;
@@ -244,7 +374,7 @@ export async function startTraffic(options: TrafficOptions): Promise<TrafficDriv
     while (Date.now() < until && !stopping) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       // Route again: the pods (or weights) may have changed while waiting.
-      const decision = decide();
+      const decision = decide(req);
       if (decision.kind !== 'send') break;
       const later = decision.pods.map((p) => mirror.endpoint(p)).filter((e): e is Endpoint => e !== undefined);
       if (later.length) return pick(later);
@@ -255,7 +385,8 @@ export async function startTraffic(options: TrafficOptions): Promise<TrafficDriv
 
   const one = async () => {
     counts.planned++;
-    const decision = decide();
+    const req = nextRequest();
+    const decision = decide(req);
     if (decision.kind === 'none') {
       counts.noReadyEndpoint++;
       counts.noReadyEndpointByTrack[decision.track || '(none)'] =
@@ -271,8 +402,15 @@ export async function startTraffic(options: TrafficOptions): Promise<TrafficDriv
     }
     inFlight++;
     try {
-      const endpoint = await endpointFor(decision.pods);
+      const endpoint = await endpointFor(req, decision.pods);
       if (!endpoint) return;
+      const byMethod = (counts.byMethod[req.method] ??= { sent: 0, mirrored: 0 });
+      byMethod.sent++;
+      for (const target of decision.mirrors) {
+        if (Math.random() >= target.share) continue;
+        byMethod.mirrored++;
+        mirrorOne(req, target);
+      }
       const at = Date.now();
       const tallies = [tally(counts.byTrack, endpoint.track), tally(counts.byTag, endpoint.tag)];
       tallies.push(tally(counts.byRevision, endpoint.revision));
@@ -282,14 +420,19 @@ export async function startTraffic(options: TrafficOptions): Promise<TrafficDriv
       }
       counts.sent++;
       try {
-        const response = await request(`${endpoint.url}/`, {
+        const response = await request(`${endpoint.url}${req.path}`, {
           dispatcher: agent,
-          method: 'GET',
+          method: req.method as 'GET',
+          headers: req.headers,
           headersTimeout: requestTimeoutMs,
           bodyTimeout: requestTimeoutMs,
         });
         await response.body.dump();
         const status = String(response.statusCode);
+        const group = (counts.byGroup[req.group] ??= {});
+        group[endpoint.track] = (group[endpoint.track] ?? 0) + 1;
+        const rule = (counts.byRule[decision.rule] ??= {});
+        rule[endpoint.track] = (rule[endpoint.track] ?? 0) + 1;
         for (const t of tallies) {
           t.responses++;
           t.byStatus[status] = (t.byStatus[status] ?? 0) + 1;
@@ -302,7 +445,7 @@ export async function startTraffic(options: TrafficOptions): Promise<TrafficDriv
       }
     } finally {
       inFlight--;
-      if (inFlight === 0) idle.splice(0).forEach((resolve) => resolve());
+      settled();
     }
   };
 
@@ -315,7 +458,7 @@ export async function startTraffic(options: TrafficOptions): Promise<TrafficDriv
     if (stopping) return done;
     stopping = true;
     clearInterval(ticker);
-    if (inFlight > 0) await new Promise<void>((resolve) => idle.push(resolve));
+    if (inFlight > 0 || mirrorsInFlight > 0) await new Promise<void>((resolve) => idle.push(resolve));
     counts.stoppedAt = Date.now();
     await Promise.all([services.stop(), routes?.stop(), agent.close()]);
     resolveDone(snapshot());

@@ -187,7 +187,7 @@ export async function loadDuring<T>(
     }
   })();
   let value: T;
-  let durationMs = 0;
+  let durationMs: number;
   try {
     value = await during();
   } finally {

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig, type OperatorConfig } from '../../src/config';
+import type { V1ResourceRequirements } from '@kubernetes/client-node';
+import { ConfigError, helpRequested, loadConfig, type OperatorConfig, usage } from '../../src/config';
 
 /** Runs loadConfig and returns the ConfigError it throws. */
 function configError(argv: string[], env: NodeJS.ProcessEnv = {}): ConfigError {
@@ -21,6 +22,7 @@ describe('loadConfig', () => {
       logFormat: 'json',
       defaultResources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
       leaderElect: false,
+      leaderElectionId: 'msop-leader',
       healthPort: 8081,
       metricsPort: 8080,
       defaultRouter: 'replicas',
@@ -133,7 +135,7 @@ describe('loadConfig', () => {
         'default-resources bad JSON',
         ['--default-resources={cpu:1}'],
         {},
-        '--default-resources must be JSON like {"requests":{"cpu":"100m"}}: ',
+        '--default-resources must be JSON like {"requests":{"cpu":"100m","memory":"128Mi"},"limits":{"memory":"256Mi"}}: ',
       ],
       [
         'default-resources bad JSON from the environment',
@@ -145,17 +147,15 @@ describe('loadConfig', () => {
         'an argument without --',
         ['concurrency=4'],
         {},
-        'Unknown argument "concurrency=4": flags take the form --name=value',
+        'Unexpected argument "concurrency=4": msop takes flags only (--name value or --name=value)',
       ],
-      [
-        'a flag without a value',
-        ['--concurrency'],
-        {},
-        'Unknown argument "--concurrency": flags take the form --name=value',
-      ],
-      ['a single-dash flag', ['-c=4'], {}, 'Unknown argument "-c=4"'],
-      ['a flag in upper case', ['--Concurrency=4'], {}, 'Unknown argument "--Concurrency=4"'],
-      ['a flag separated by a space', ['--concurrency', '4'], {}, 'Unknown argument "--concurrency"'],
+      ['a flag without a value', ['--concurrency'], {}, "Option '--concurrency <value>' argument missing"],
+      ['a flag whose value looks like a flag', ['--concurrency', '--leader-elect'], {}, 'argument is ambiguous'],
+      ['a single-dash flag', ['-c=4'], {}, 'Unknown flag -c: msop --help lists the flags'],
+      ['a flag in upper case', ['--Concurrency=4'], {}, 'Unknown flag --Concurrency'],
+      ['an unknown flag', ['--leader-elected'], {}, 'Unknown flag --leader-elected'],
+      ['a value after a boolean flag', ['--leader-elect', 'true'], {}, 'Unexpected argument "true"'],
+      ['a boolean flag with a value it cannot take', ['--leader-elect=1'], {}, '--leader-elect must be true or false'],
     ])('rejects %s', (_name, argv, env, message) => {
       const err = configError(argv, env);
       expect(err).toBeInstanceOf(ConfigError);
@@ -305,5 +305,118 @@ describe('loadConfig: leader election, endpoints and release defaults', () => {
     ['default-analysis a string', ['--default-analysis="1m"'], {}, 'got "1m"'],
   ])('rejects %s', (_name, argv, env, message) => {
     expect(configError(argv, env).message).toContain(message);
+  });
+});
+
+describe('loadConfig: flag forms', () => {
+  test.each<[string, string[], Partial<OperatorConfig>]>([
+    ['--name=value', ['--concurrency=8'], { concurrency: 8 }],
+    ['--name value', ['--concurrency', '8'], { concurrency: 8 }],
+    [
+      'a JSON value after a space',
+      ['--default-resources', '{"limits":{"cpu":"1"}}'],
+      { defaultResources: { limits: { cpu: '1' } } },
+    ],
+    ['an empty value', ['--watch-namespaces='], { watchNamespaces: [] }],
+    ['a bare boolean', ['--leader-elect', '--leader-election-namespace', 'ops'], { leaderElect: true }],
+    ['--boolean=true', ['--leader-elect=true', '--leader-election-namespace=ops'], { leaderElect: true }],
+    ['--boolean=false', ['--leader-elect=false'], { leaderElect: false }],
+    ['--no-boolean', ['--no-leader-elect'], { leaderElect: false }],
+    ['a later boolean over an earlier one', ['--leader-elect', '--no-leader-elect'], { leaderElect: false }],
+    [
+      'the forms mixed',
+      ['--concurrency', '2', '--resync-seconds=30', '--log-level', 'debug'],
+      { concurrency: 2, resyncSeconds: 30, logLevel: 'debug' },
+    ],
+  ])('reads %s', (_form, argv, expected) => {
+    expect(loadConfig(argv, {})).toMatchObject(expected);
+  });
+
+  test('a bare boolean flag wins over the environment', () => {
+    expect(loadConfig(['--no-leader-elect'], { MSOP_LEADER_ELECT: 'true' }).leaderElect).toBe(false);
+    expect(loadConfig([], { MSOP_LEADER_ELECT: 'true', POD_NAMESPACE: 'ops' }).leaderElect).toBe(true);
+  });
+
+  test.each([[['--help']], [['-h']], [['--concurrency=2', '--help']], [['--unknown', '-h']]])(
+    '%j asks for help',
+    (argv) => {
+      expect(helpRequested(argv)).toBe(true);
+    },
+  );
+
+  test.each([[[]], [['--concurrency=2']], [['--log-level=help']]])('%j does not ask for help', (argv) => {
+    expect(helpRequested(argv)).toBe(false);
+  });
+
+  test('--help lists every flag with its environment variable, and loadConfig accepts each one', () => {
+    const text = usage();
+    const flags = [...text.matchAll(/^ {2}--([a-z-]+)/gm)].map((m) => m[1]!);
+    expect(flags).toEqual(
+      expect.arrayContaining(['watch-namespaces', 'leader-elect', 'leader-election-id', 'default-resources']),
+    );
+    for (const flag of flags.filter((f) => f !== 'help')) {
+      expect(text).toContain(`MSOP_${flag.toUpperCase().replaceAll('-', '_')}`);
+      expect(() => loadConfig([`--${flag}=`], {})).not.toThrow(/Unknown flag/);
+    }
+  });
+});
+
+describe('loadConfig: --default-resources', () => {
+  test.each<[string, string, V1ResourceRequirements]>([
+    [
+      'millicores and binary units',
+      '{"requests":{"cpu":"100m","memory":"128Mi"}}',
+      { requests: { cpu: '100m', memory: '128Mi' } },
+    ],
+    [
+      'decimals and exponents',
+      '{"requests":{"cpu":"0.5","memory":"1e9"},"limits":{"cpu":".5","memory":"1G"}}',
+      { requests: { cpu: '0.5', memory: '1e9' }, limits: { cpu: '.5', memory: '1G' } },
+    ],
+    ['numbers', '{"limits":{"cpu":2}}', { limits: { cpu: 2 } as never }],
+    ['extended resources', '{"limits":{"nvidia.com/gpu":"1"}}', { limits: { 'nvidia.com/gpu': '1' } }],
+    ['an empty object', '{}', {}],
+  ])('accepts %s', (_name, raw, expected) => {
+    expect(loadConfig([`--default-resources=${raw}`], {}).defaultResources).toEqual(expected);
+  });
+
+  test.each<[string, string, string]>([
+    [
+      'a unit in lower case',
+      '{"requests":{"memory":"128mi"}}',
+      '--default-resources: requests.memory must be a quantity such as "100m", "0.5" or "128Mi", got "128mi"',
+    ],
+    ['a negative quantity', '{"requests":{"cpu":"-1"}}', 'requests.cpu must be a quantity'],
+    ['a negative number', '{"limits":{"cpu":-1}}', 'limits.cpu must be a quantity'],
+    ['a word', '{"limits":{"cpu":"lots"}}', 'got "lots"'],
+    ['a nested object', '{"limits":{"cpu":{"value":1}}}', 'limits.cpu must be a quantity'],
+    [
+      'a misspelt section',
+      '{"request":{"cpu":"1"}}',
+      '--default-resources takes "requests" and "limits" only, got "request"',
+    ],
+    [
+      'a section that is not an object',
+      '{"limits":"1Gi"}',
+      '--default-resources: limits must be an object like {"cpu":"100m"}',
+    ],
+    ['a list', '[]', '--default-resources must be a JSON object'],
+  ])('refuses %s', (_name, raw, message) => {
+    expect(configError([`--default-resources=${raw}`]).message).toContain(message);
+    expect(configError([], { MSOP_DEFAULT_RESOURCES: raw }).message).toContain(message);
+  });
+});
+
+describe('loadConfig: --leader-election-id', () => {
+  test('names the Lease; msop-leader by default', () => {
+    expect(loadConfig([], {}).leaderElectionId).toBe('msop-leader');
+    expect(loadConfig(['--leader-election-id', 'shop-msop-leader'], {}).leaderElectionId).toBe('shop-msop-leader');
+    expect(loadConfig([], { MSOP_LEADER_ELECTION_ID: 'b.leader' }).leaderElectionId).toBe('b.leader');
+  });
+
+  test.each(['Msop', 'msop_leader', '-msop', 'a'.repeat(254)])('refuses the Lease name %s', (name) => {
+    expect(configError([`--leader-election-id=${name}`]).message).toContain(
+      '--leader-election-id must be a Lease name',
+    );
   });
 });

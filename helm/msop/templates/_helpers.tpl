@@ -30,6 +30,11 @@ app.kubernetes.io/component: operator
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
+{{- /* The leader Lease: <fullname>-leader, so two releases in one namespace elect apart (msop-leader for the release msop). */ -}}
+{{- define "msop.leaseName" -}}
+{{- default (printf "%s-leader" (include "msop.fullname" .)) .Values.leaderElection.id }}
+{{- end }}
+
 {{- define "msop.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "msop.fullname" .) .Values.serviceAccount.name }}
@@ -53,10 +58,6 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- if and (gt (int .Values.replicas) 1) (not .Values.leaderElection.enabled) }}
 {{- fail "leaderElection.enabled must be true when replicas > 1: without it every replica reconciles and they fight over the same objects" }}
-{{- end }}
-{{- /* The image has production dependencies only: pretty would crash-loop on the missing pino-pretty. */ -}}
-{{- if eq .Values.logging.format "pretty" }}
-{{- fail "logging.format: pretty needs pino-pretty, which the operator image does not ship (production dependencies only); use json, and read the logs through pino-pretty: kubectl logs deploy/msop | npx pino-pretty" }}
 {{- end }}
 {{- if ne (len .Values.watchNamespaces) (len (uniq .Values.watchNamespaces)) }}
 {{- fail (printf "watchNamespaces lists a namespace twice: %s" (join ", " .Values.watchNamespaces)) }}

@@ -58,7 +58,7 @@ describe('compareSeries verdicts', () => {
       input([10, 11, 12], [1, 2, 3], 'Increase', { minSamples: 5 }),
       'Inconclusive',
     ],
-    ['passes identical constant series', input(Array(20).fill(5), Array(20).fill(5), 'Either'), 'Pass'],
+    ['passes identical constant series', input(Array<number>(20).fill(5), Array<number>(20).fill(5), 'Either'), 'Pass'],
     ['has no data without canary samples', input([], [1, 2], 'Increase'), 'NoData'],
     ['has no data when every point is NaN', input([NaN, NaN], [1, 2], 'Increase'), 'NoData'],
   ])('%s', (_name, series, verdict) => {

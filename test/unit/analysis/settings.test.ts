@@ -166,7 +166,7 @@ describe('resolveAnalysis', () => {
       'an unknown template',
       // The CRD's enum refuses this at admission; a spec that skipped admission still gets a clear error.
       { prometheus: PROM, metrics: [{ name: 'x', template: 'latency' as never, thresholdRange: { max: 1 } }] },
-      'metrics[0] (x): unknown template "latency"; built-ins: request-success-rate, request-duration',
+      'metrics[0] (x): unknown template "latency"; built-ins: request-success-rate, request-duration, parallel-run-mismatch-rate',
     ],
     [
       'a threshold without bounds',

@@ -45,12 +45,21 @@ describe('built-in templates', () => {
       'request-duration',
       '1000 * histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{namespace="shop",msop_dev_microservice="orders",msop_dev_track="canary"}[1m])))',
     ],
+    [
+      'parallel-run-mismatch-rate',
+      '100 * (sum(increase(msop_parallel_run_differing_total{namespace="shop",msop_dev_microservice="orders",msop_dev_track="comparator"}[4m30s])) or vector(0))' +
+        ' / sum(increase(msop_parallel_run_compared_total{namespace="shop",msop_dev_microservice="orders",msop_dev_track="comparator"}[4m30s]))',
+    ],
   ])('%s renders to the documented PromQL', (template, promql) => {
     expect(renderTemplate(metricQueryText({ name: 'm', template }), VARS)).toBe(promql);
   });
 
-  test('are exactly the two documented ones', () => {
-    expect(Object.keys(BUILTIN_TEMPLATES)).toEqual(['request-success-rate', 'request-duration']);
+  test('are exactly the three documented ones', () => {
+    expect(Object.keys(BUILTIN_TEMPLATES)).toEqual([
+      'request-success-rate',
+      'request-duration',
+      'parallel-run-mismatch-rate',
+    ]);
   });
 });
 
@@ -63,7 +72,7 @@ describe('metricQueryText', () => {
     [
       'an unknown template',
       { name: 'errors', template: 'error-rate' },
-      'metric errors: unknown template "error-rate"; built-ins: request-success-rate, request-duration',
+      'metric errors: unknown template "error-rate"; built-ins: request-success-rate, request-duration, parallel-run-mismatch-rate',
     ],
     ['neither', { name: 'errors' }, 'metric errors: set template or query'],
   ])('refuses %s', (_name, metric, message) => {

@@ -134,3 +134,33 @@ export const blueGreenSwitched = orders(
     conditions: [condition('Ready', 'False', 'Promoting', 20)],
   },
 );
+
+/** A parallel run 4m into its 10m mirror step, with two answers that differed. */
+export const parallelRun = orders(
+  canary({
+    strategy: 'Canary',
+    canary: {
+      traffic: { router: 'gatewayAPI', gatewayAPI: { httpRoute: 'shop' } },
+      steps: [
+        { mirror: { duration: '10m' } },
+        { match: [{ headers: { 'x-beta': { exact: 'true' } } }] },
+        { setWeight: 10 },
+      ],
+    },
+  }),
+  {
+    observedGeneration: 7,
+    phase: 'Progressing',
+    stableRevision: '2adba111',
+    canaryRevision: '3fd15463',
+    currentStep: 0,
+    stepCount: 3,
+    release: { strategy: 'Canary', revision: '3fd15463', step: 0, stepStartTime: ago(240), desiredWeight: 0 },
+    desiredWeight: 0,
+    canaryWeight: 0,
+    analysis: {
+      differences: ['GET /orders/7: body $.total: 10 != 11', 'GET /orders?page=*: status 200 != 500'],
+    },
+    conditions: [condition('Ready', 'False', 'Progressing', 240)],
+  },
+);

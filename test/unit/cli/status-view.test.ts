@@ -1,6 +1,6 @@
 import { age, renderStatus, weightBar } from '../../../src/cli/status-view';
 import type { Microservice } from '../../../src/api/types';
-import { NOW, atStep2, blueGreenSwitched, manualGate, orders, ready, rolledBack } from './fixtures';
+import { NOW, atStep2, blueGreenSwitched, manualGate, orders, parallelRun, ready, rolledBack } from './fixtures';
 
 const lines = (ms: Microservice) => renderStatus(ms, NOW).split('\n');
 
@@ -67,6 +67,20 @@ describe('renderStatus', () => {
         '  Released     False   Progressing  90s',
       ],
       [/^Failed/, /^Hold/],
+    ],
+    [
+      'a parallel run: the mirror step, its time left, and the answers that differed',
+      parallelRun,
+      [
+        'Strategy Canary, router gatewayAPI',
+        'Steps (step 1 of 3)',
+        '  >   1  mirror 100% for 10m       now (6m left)',
+        '      2  match header x-beta=true',
+        'Parallel run: answers that differed (latest)',
+        '  GET /orders/7: body $.total: 10 != 11',
+        '  GET /orders?page=*: status 200 != 500',
+      ],
+      [/^Failed/],
     ],
     [
       'a Paused manual gate',

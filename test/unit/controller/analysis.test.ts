@@ -15,7 +15,7 @@ const ago = (ms: number): string => new Date(NOW.getTime() - ms).toISOString();
 const later = (ms: number): Date => new Date(NOW.getTime() + ms);
 
 /** A Prometheus answer: a value for a one-sample vector, 'empty' for no series, or a status and body. */
-type PromAnswer = string | 'empty' | { status: number; body: string };
+type PromAnswer = string | { status: number; body: string };
 type HookReply = { status: number; body?: string };
 
 /** Prometheus and webhook receivers in one server: /api/v1/query answers PromQL, any other path is a hook. */

@@ -187,7 +187,7 @@ describe('deriveStatus', () => {
         ['Stalled', 'True', 'ProgressDeadlineExceeded'],
       ],
       'rev1',
-      'Deployment orders exceeded its progress deadline: ReplicaSet "orders-7b66c4d1" has timed out progressing.',
+      'Deployment orders exceeded its progress deadline (spec.release.progressDeadlineSeconds): ReplicaSet "orders-7b66c4d1" has timed out progressing.',
     ],
     [
       'a terminal failure is Failed and Stalled with its reason',
@@ -317,7 +317,9 @@ describe('deriveStatus', () => {
   test('a progress deadline message without detail has no trailing space', () => {
     const bare: V1DeploymentCondition = { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' };
     const status = deriveStatus(undefined, observation({ deployment: deployment({ conditions: [bare] }) }), NOW);
-    expect(conditionOf(status, 'Stalled')?.message).toBe('Deployment orders exceeded its progress deadline:');
+    expect(conditionOf(status, 'Stalled')?.message).toBe(
+      'Deployment orders exceeded its progress deadline (spec.release.progressDeadlineSeconds):',
+    );
   });
 
   describe('a rollout that is not complete', () => {
@@ -553,7 +555,7 @@ describe('statusEvents', () => {
           type: 'Warning',
           reason: 'ProgressDeadlineExceeded',
           message:
-            'Deployment orders exceeded its progress deadline: ReplicaSet "orders-7b66c4d1" has timed out progressing.',
+            'Deployment orders exceeded its progress deadline (spec.release.progressDeadlineSeconds): ReplicaSet "orders-7b66c4d1" has timed out progressing.',
         },
       ],
     ],
@@ -650,6 +652,27 @@ describe('status.release', () => {
     );
     expect('release' in status).toBe(false);
     expect(status.canaryRevision).toBeUndefined();
+  });
+
+  test('the canary weight (the WEIGHT column) is set during a release only: empty after it, as before the first', () => {
+    const during = deriveStatus(
+      undefined,
+      observation({
+        release: { plan: { ...idlePlan({ strategy: 'Canary', revision: 'rev3', step: 1 }), canaryWeight: 25 } },
+      }),
+      T0,
+    );
+    expect(during.canaryWeight).toBe(25);
+    const promoting = deriveStatus(
+      during,
+      observation({ release: { plan: idlePlan({ strategy: 'Canary', revision: 'rev3', step: 2 }) } }),
+      T0,
+    );
+    expect(promoting.canaryWeight).toBe(0);
+    const after = deriveStatus(promoting, observation({ release: { plan: idlePlan({}) } }), T0);
+    expect('canaryWeight' in after).toBe(false);
+    const neverReleased = deriveStatus(undefined, observation({}), T0);
+    expect('canaryWeight' in neverReleased).toBe(false);
   });
 
   test('the persisted state and its views', () => {

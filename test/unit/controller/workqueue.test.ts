@@ -130,6 +130,14 @@ describe('WorkQueue', () => {
       expect(await peek(worker)).toBe('a');
     });
 
+    test('waits the longest timeout for a delay past it (a 999999h pause), rather than firing at once', () => {
+      queue.addAfter('a', 999_999 * 3_600_000);
+      jest.advanceTimersByTime(60_000);
+      expect(queue.length).toBe(0);
+      jest.advanceTimersByTime(2 ** 31 - 1 - 60_000);
+      expect(queue.length).toBe(1);
+    });
+
     test.each([0, -5])('adds the key at once for a delay of %i', (delay) => {
       queue.addAfter('a', delay);
       expect(queue.length).toBe(1);

@@ -29,6 +29,7 @@ describe('ApiError.fromResponse', () => {
     expect(err.statusCode).toBe(404);
     expect(err.reason).toBe('NotFound');
     expect(err.message).toBe(`GET ${PATH}: deployments.apps "orders" not found`);
+    expect(err.detail).toBe('deployments.apps "orders" not found');
   });
 
   test.each<[string, number, string, string, string]>([

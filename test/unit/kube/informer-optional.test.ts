@@ -27,7 +27,10 @@ test.each<[string, boolean, number, boolean]>([
   const { client, calls } = failingClient(statusCode);
   // The informer logs once it has handled the failure: that is when to look.
   const logged: string[] = [];
-  const log = pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line).msg as string) });
+  const log = pino(
+    { level: 'warn' },
+    { write: (line: string) => logged.push((JSON.parse(line) as { msg: string }).msg) },
+  );
   const informer = new Informer<KubernetesObject>(
     client,
     { apiVersion: 'msop.dev/v1alpha1', kind: 'Environment', optional },

@@ -45,8 +45,8 @@ test('/metrics serves the Prometheus text format on the metrics port only', asyn
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   const body = await res.text();
-  expect(body).toContain('# TYPE msop_reconcile_total counter');
-  expect(body).toContain('msop_reconcile_total{result="success"} 1');
+  expect(body).toContain('# TYPE controller_runtime_reconcile_total counter');
+  expect(body).toContain('controller_runtime_reconcile_total{controller="microservice",result="success"} 1');
   expect((await get(servers.healthPort, '/metrics')).status).toBe(404);
   expect((await get(servers.metricsPort, '/healthz')).status).toBe(404);
 });

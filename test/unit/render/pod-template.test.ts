@@ -95,13 +95,28 @@ describe('pod template', () => {
     ],
     [
       'spec requests with default limits, numbers as quantities',
-      { resources: { requests: { cpu: 1, memory: '1Gi' } } },
-      { requests: { cpu: '1', memory: '1Gi' }, limits: { memory: '256Mi' } },
+      { resources: { requests: { cpu: 1, memory: '200Mi' } } },
+      { requests: { cpu: '1', memory: '200Mi' }, limits: { memory: '256Mi' } },
+    ],
+    [
+      'spec requests above the default limit, which takes the request (the API server refuses a request above its limit)',
+      { resources: { requests: { memory: '1Gi' } } },
+      { requests: { memory: '1Gi' }, limits: { memory: '1Gi' } },
     ],
     [
       'spec limits with default requests',
       { resources: { limits: { cpu: '2', memory: '2Gi' } } },
       { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '2', memory: '2Gi' } },
+    ],
+    [
+      'spec limits below the default requests, which take the limit',
+      { resources: { limits: { cpu: '0.05', memory: '64Mi' } } },
+      { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '50m', memory: '64Mi' } },
+    ],
+    [
+      'spellings in canonical form',
+      { resources: { requests: { cpu: '0.5', memory: '1024Mi' }, limits: { cpu: '1000m', memory: '1.5Gi' } } },
+      { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '1', memory: '1536Mi' } },
     ],
   ])('sets resources from %s', (_name, spec, expected) => {
     expect(appOf(spec).resources).toEqual(expected);

@@ -26,6 +26,16 @@ describe('releaseActions', () => {
     ...over,
   });
 
+  test.each<[string, ReleasePlan['deploymentTemplate'], object]>([
+    ['a missing Deployment mid-release comes back on the stable revision', 'keep', { revision: 'stable' }],
+    ['the promotion moves the Deployment to the new revision', 'desired', {}],
+  ])('%s', (_case, deploymentTemplate, expected) => {
+    const actions = releaseActions(plan({ deploymentTemplate, stableReplicas: 3 }), live({ deploymentExists: false }));
+    expect(actions.filter((a) => a.kind === 'applyDeployment')).toEqual([
+      { kind: 'applyDeployment', replicas: 3, ...expected },
+    ]);
+  });
+
   test('capacity first, then traffic, then removals, then what people are told', () => {
     const actions = releaseActions(
       plan({
@@ -48,7 +58,9 @@ describe('releaseActions', () => {
 
   test('a weight for a new revision with no ready pod is refused, never routed', () => {
     const actions = releaseActions(plan({ routerWeight: 25 }), live({ newReadyReplicas: 0 }));
-    expect(actions).toEqual([{ kind: 'refuseRoute', weight: 25 }]);
+    expect(actions).toEqual([
+      { kind: 'refuseRoute', route: { weight: 25, matches: [] }, why: 'the new revision has no ready pods' },
+    ]);
   });
 
   test('an unchanged plan makes no actions', () => {

@@ -353,7 +353,7 @@ function carryOut(cluster: Cluster, actions: Action[]): void {
     }
     if (a.kind === 'scaleDeployment') cluster.stableReplicas = a.replicas;
     if (a.kind === 'selectLive') cluster.liveRevision = a.revision;
-    if (a.kind === 'route') cluster.routerWeight = a.weight;
+    if (a.kind === 'route') cluster.routerWeight = a.route.weight;
     if (a.kind === 'deleteReplicaSet') cluster.previews.delete(a.uid);
   }
 }
@@ -393,7 +393,7 @@ describe('a whole blue-green release', () => {
         const actions = releaseActions(plan, liveOf(cluster, weighted));
         // Invariant: traffic moves to the preview only when its pods exist and are ready.
         const toPreview = actions.some(
-          (a) => (a.kind === 'selectLive' && a.revision) || (a.kind === 'route' && a.weight > 0),
+          (a) => (a.kind === 'selectLive' && a.revision) || (a.kind === 'route' && a.route.weight > 0),
         );
         if (toPreview) expect(cluster.previews.get(DESIRED)).toBe(4);
         // Invariant: the stable template changes only after the switch.

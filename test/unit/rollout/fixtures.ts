@@ -10,6 +10,7 @@ import type {
 } from '../../../src/rollout/release';
 import { type LiveState, releaseActions } from '../../../src/rollout/actions';
 import type { Step } from '../../../src/rollout/steps';
+import { extrasKey } from '../../../src/traffic/route';
 
 export const NOW = new Date('2025-06-01T12:00:00.000Z');
 export const ago = (ms: number): string => new Date(NOW.getTime() - ms).toISOString();
@@ -150,8 +151,14 @@ export interface FakeCluster {
   rollingOut: boolean;
   canaries: Map<string, { replicas: number; readyReplicas: number }>;
   baseline?: { replicas: number; readyReplicas: number };
+  comparator?: { replicas: number; readyReplicas: number };
   routerWeight?: number;
+  /** The key of msop's own rules on the route (match and mirror steps). */
+  routeExtras?: string;
 }
+
+/** Where the fake route mirrors to: the comparator's Service, the default methods. */
+export const MIRROR_TARGET = { methods: ['GET', 'HEAD', 'OPTIONS'], service: 'orders-compare', port: 8080 };
 
 export function observe(cluster: FakeCluster, desired: string, weighted: boolean): ReleaseObservation {
   const canary = cluster.canaries.get(desired);
@@ -164,8 +171,11 @@ export function observe(cluster: FakeCluster, desired: string, weighted: boolean
     stableComplete: !cluster.rollingOut,
     canary: canary && { ...canary },
     baseline: cluster.baseline && { ...cluster.baseline },
+    comparator: cluster.comparator && { ...cluster.comparator },
     staleCanaries: [...cluster.canaries.keys()].filter((revision) => revision !== desired).length,
     routerWeight: weighted ? cluster.routerWeight : undefined,
+    routeMatches: cluster.routeExtras?.includes('match-') ?? false,
+    routeMirror: cluster.routeExtras?.includes('mirror-') ?? false,
   };
 }
 
@@ -201,9 +211,24 @@ export function apply(cluster: FakeCluster, plan: ReleasePlan, desired: string):
             },
           ]
         : []),
+      ...(cluster.comparator
+        ? [
+            {
+              name: 'compare',
+              uid: 'compare',
+              track: 'comparator',
+              revision: 'cmp',
+              replicas: cluster.comparator.replicas,
+            },
+          ]
+        : []),
     ],
     weighted,
     routerWeight: cluster.routerWeight,
+    routeExtras: cluster.routeExtras,
+    mirrorTarget: MIRROR_TARGET,
+    comparatorRevision: 'cmp',
+    comparatorReadyReplicas: cluster.comparator?.readyReplicas ?? 0,
     newReadyReplicas: cluster.canaries.get(desired)?.readyReplicas ?? 0,
   };
   cluster.rollingOut = false;
@@ -212,6 +237,8 @@ export function apply(cluster: FakeCluster, plan: ReleasePlan, desired: string):
       case 'applyReplicaSet':
         if (action.track === 'baseline')
           cluster.baseline = { replicas: action.replicas, readyReplicas: action.replicas };
+        else if (action.track === 'comparator')
+          cluster.comparator = { replicas: action.replicas, readyReplicas: action.replicas };
         else cluster.canaries.set(action.revision, { replicas: action.replicas, readyReplicas: action.replicas });
         break;
       case 'applyDeployment':
@@ -223,10 +250,12 @@ export function apply(cluster: FakeCluster, plan: ReleasePlan, desired: string):
         cluster.stableReplicas = action.replicas;
         break;
       case 'route':
-        cluster.routerWeight = action.weight;
+        cluster.routerWeight = action.route.weight;
+        cluster.routeExtras = extrasKey(action.route);
         break;
       case 'deleteReplicaSet':
         if (action.track === 'baseline') cluster.baseline = undefined;
+        else if (action.track === 'comparator') cluster.comparator = undefined;
         else cluster.canaries.delete(action.uid);
         break;
       default:

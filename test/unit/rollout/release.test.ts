@@ -1,6 +1,7 @@
 import {
   planRelease,
   type ReleaseAction,
+  type ReleaseObservation,
   type ReleasePlan,
   type ReleaseState,
   type RouterKind,
@@ -802,6 +803,14 @@ describe('planRelease', () => {
       }),
     );
     expect(healthy.routerWeight).toBeUndefined();
+  });
+
+  test('a pause step gives a route that lost its weight (edited, or new mid-release) the weight back, once the pods are there', () => {
+    const pause = (observed: Partial<ReleaseObservation>) =>
+      planRelease(inputOf({ settings: gateway, state: releasing(3, 50), observed })).routerWeight;
+    expect(pause({ canary: { replicas: 2, readyReplicas: 2 }, routerWeight: 0 })).toBe(50);
+    expect(pause({ canary: { replicas: 2, readyReplicas: 2 }, routerWeight: 50 })).toBeUndefined();
+    expect(pause({ canary: { replicas: 2, readyReplicas: 1 }, routerWeight: 0 })).toBeUndefined();
   });
 
   describe('the step clock', () => {

@@ -1,5 +1,13 @@
 import type { CanarySettings } from '../../../src/api/types';
-import { describeStep, releaseSteps, type Step, StepsError } from '../../../src/rollout/steps';
+import {
+  activeMatches,
+  checkStepsRouter,
+  describeStep,
+  parallelRunStarted,
+  releaseSteps,
+  type Step,
+  StepsError,
+} from '../../../src/rollout/steps';
 
 const weight = (w: number): Step => ({ kind: 'setWeight', weight: w });
 const pause = (durationMs?: number): Step =>
@@ -122,5 +130,66 @@ describe('describeStep', () => {
     [pause(), 'pause until promoted'],
   ])('%j reads %j', (step, text) => {
     expect(describeStep(step)).toBe(text);
+  });
+});
+
+describe('mirror and match steps', () => {
+  const beta = [{ headers: { 'x-beta': { exact: 'true' } } }];
+  const cookie = [{ cookie: { name: 'beta', value: '1' } }];
+
+  test('parse with the default percent, and the matches as written', () => {
+    expect(
+      releaseSteps({
+        steps: [{ mirror: { duration: '10m' } }, { mirror: { percent: 20, duration: '30s' } }, { match: beta }],
+      }),
+    ).toEqual([
+      { kind: 'mirror', percent: 100, durationMs: 600_000 },
+      { kind: 'mirror', percent: 20, durationMs: 30_000 },
+      { kind: 'match', matches: beta },
+    ]);
+  });
+
+  test('a bad mirror duration names the field', () => {
+    expect(() => releaseSteps({ steps: [{ setWeight: 5 }, { mirror: { duration: 'later' } }] })).toThrow(
+      'release.canary.steps[1].mirror.duration: "later" is not a duration',
+    );
+  });
+
+  test('the matches in force at a step are every match step up to it', () => {
+    const steps = releaseSteps({
+      steps: [{ mirror: { duration: '1m' } }, { match: beta }, { setWeight: 10 }, { match: cookie }],
+    });
+    expect(activeMatches(steps, 0)).toEqual([]);
+    expect(activeMatches(steps, 1)).toEqual(beta);
+    expect(activeMatches(steps, 2)).toEqual(beta);
+    expect(activeMatches(steps, 3)).toEqual([...beta, ...cookie]);
+    expect(parallelRunStarted(steps, 0)).toBe(true);
+    expect(parallelRunStarted(releaseSteps({ steps: [{ setWeight: 10 }, { mirror: { duration: '1m' } }] }), 0)).toBe(
+      false,
+    );
+  });
+
+  test.each<[Step, string]>([
+    [{ kind: 'mirror', percent: 100, durationMs: 600_000 }, 'mirror 100% for 10m'],
+    [{ kind: 'match', matches: [...beta, ...cookie] }, 'match header x-beta=true or cookie beta=1'],
+    [
+      { kind: 'match', matches: [{ headers: { a: { exact: '1' }, b: { regex: '^x' } } }] },
+      'match header a=1 and header b~^x',
+    ],
+  ])('%j reads %j', (step, text) => {
+    expect(describeStep(step)).toBe(text);
+  });
+
+  test.each<[string, string, string | undefined]>([
+    ['mirror', 'gatewayAPI', undefined],
+    ['mirror', 'istio', undefined],
+    ['mirror', 'nginx', 'mirror steps need router gatewayAPI or istio'],
+    ['mirror', 'replicas', 'mirror steps need router gatewayAPI or istio'],
+    ['match', 'nginx', undefined],
+    ['match', 'replicas', 'match steps need router gatewayAPI, istio or nginx'],
+  ])('a %s step with router %s: %s', (kind, router, message) => {
+    const steps = releaseSteps({ steps: [kind === 'mirror' ? { mirror: { duration: '1m' } } : { match: beta }] });
+    if (message) expect(() => checkStepsRouter(steps, router)).toThrow(message);
+    else expect(() => checkStepsRouter(steps, router)).not.toThrow();
   });
 });

@@ -13,6 +13,8 @@ import { applyPatch, PatchError } from './json-patch';
 type Rule = NonNullable<NonNullable<HTTPRoute['spec']>['rules']>[number] & { matches?: unknown[] };
 
 const ORDERS = microservice();
+/** A route with weights only. */
+const w = (weight: number) => ({ weight, matches: [] });
 const targets = serviceTargets(ORDERS);
 
 function route(...rules: Rule[]): HTTPRoute {
@@ -192,7 +194,7 @@ describe('weightPatch on an HTTPRoute', () => {
 
   test('does not change the route it reads', () => {
     const r = route({ backendRefs: [stable(80, 80), canary(80, 20)] });
-    const before = JSON.parse(JSON.stringify(r));
+    const before = structuredClone(r);
     patchFor(r, 60);
     expect(r).toEqual(before);
   });
@@ -245,7 +247,7 @@ describe('renderHTTPRoute', () => {
   });
 
   test('parentRefs, hostnames, the two backendRefs and the owner reference', () => {
-    const r = renderHTTPRoute(generated, 30);
+    const r = renderHTTPRoute(generated, w(30));
     expect(r.apiVersion).toBe('gateway.networking.k8s.io/v1');
     expect(r.kind).toBe('HTTPRoute');
     expect(r.metadata!.name).toBe('orders');
@@ -272,7 +274,7 @@ describe('renderHTTPRoute', () => {
     ],
     ['the containerPort when there is no servicePort', { ports: [{ name: 'grpc', containerPort: 9090 }] }, 9090],
   ])('%s', (_name, spec, port) => {
-    const r = renderHTTPRoute(microservice({ ...spec, release: generated.spec.release }), 0);
+    const r = renderHTTPRoute(microservice({ ...spec, release: generated.spec.release }), w(0));
     expect(r.spec!.rules![0]!.backendRefs).toEqual([stable(port, 100), canary(port, 0)]);
   });
 
@@ -284,13 +286,13 @@ describe('renderHTTPRoute', () => {
       microservice({
         release: { canary: { traffic: { gatewayAPI: { parentRefs: [{ name: 'public' }], hostnames } } } },
       }),
-      50,
+      w(50),
     );
     expect(r.spec).not.toHaveProperty('hostnames');
     expect(r.spec!.parentRefs).toEqual([{ name: 'public' }]);
   });
 
   test('renders the same bytes for the same input', () => {
-    expect(JSON.stringify(renderHTTPRoute(generated, 20))).toBe(JSON.stringify(renderHTTPRoute(generated, 20)));
+    expect(JSON.stringify(renderHTTPRoute(generated, w(20)))).toBe(JSON.stringify(renderHTTPRoute(generated, w(20))));
   });
 });

@@ -8,6 +8,8 @@ import {
 import { microservice, OWNER_REFERENCE } from './fixtures';
 
 const ORDERS = microservice();
+/** A route with weights only. */
+const w = (weight: number) => ({ weight, matches: [] });
 
 const path = (
   p: string,
@@ -60,7 +62,7 @@ const USER = ingress({
 
 describe('renderCanaryIngress', () => {
   test('the canary Ingress: paths to <name> or <name>-stable go to <name>-canary, others are dropped', () => {
-    const canary = renderCanaryIngress(ORDERS, USER, 25)!;
+    const canary = renderCanaryIngress(ORDERS, USER, w(25))!;
     expect(canary.apiVersion).toBe('networking.k8s.io/v1');
     expect(canary.kind).toBe('Ingress');
     expect(canary.metadata!.name).toBe('public-orders-canary');
@@ -95,7 +97,7 @@ describe('renderCanaryIngress', () => {
     [50, '50'],
     [100, '100'],
   ])('weight %d is the annotation %j', (weight, annotation) => {
-    const canary = renderCanaryIngress(ORDERS, USER, weight)!;
+    const canary = renderCanaryIngress(ORDERS, USER, w(weight))!;
     expect(canary.metadata!.annotations![WEIGHT_ANNOTATION]).toBe(annotation);
     expect(canary.metadata!.annotations![CANARY_ANNOTATION]).toBe('true');
   });
@@ -104,7 +106,7 @@ describe('renderCanaryIngress', () => {
     const canary = renderCanaryIngress(
       ORDERS,
       ingress({ rules: [{ http: { paths: [path('/', 'orders', { number: 80 })] } }] }),
-      10,
+      w(10),
     )!;
     expect(canary.spec).toEqual({ rules: [{ http: { paths: [path('/', 'orders-canary', { number: 80 })] } }] });
   });
@@ -144,12 +146,12 @@ describe('renderCanaryIngress', () => {
     ['no rules', {}],
     ['no spec', undefined],
   ])('%s: undefined', (_name, spec) => {
-    expect(renderCanaryIngress(ORDERS, ingress(spec), 20)).toBeUndefined();
+    expect(renderCanaryIngress(ORDERS, ingress(spec), w(20))).toBeUndefined();
   });
 
   test('does not change the user’s Ingress', () => {
-    const before = JSON.parse(JSON.stringify(USER));
-    renderCanaryIngress(ORDERS, USER, 40);
+    const before = structuredClone(USER);
+    renderCanaryIngress(ORDERS, USER, w(40));
     expect(USER).toEqual(before);
   });
 
