@@ -73,7 +73,7 @@ test('Prometheus SIGKILLed mid-analysis: no promotion while it is down, onInconc
   const atKill = await until('crashed', 'the first step to pass', (ms) => (ms.status?.currentStep ?? 0) >= 1);
   await prometheus().stop('SIGKILL');
   const down = Date.now();
-  let up = down;
+  let up: number;
   try {
     const paused = await until('crashed', 'onInconclusive Pause', (ms) => ms.status?.phase === 'Paused');
     expect(paused.status?.message).toMatch(/analysis inconclusive/);
