@@ -75,6 +75,10 @@ test-cluster: build ## Cluster tests against a fresh local control plane (some r
 test-e2e: build ## End-to-end tests: fresh control plane, real Prometheus (Debian package), simulated apps, traffic
 	hack/test-e2e.sh
 
+.PHONY: test-chaos
+test-chaos: deps ## Chaos suite, short form (the full run with figures: npm run test:chaos)
+	MSOP_CHAOS_SHORT=1 hack/test-chaos.sh
+
 .PHONY: node-up
 node-up: deps ## Start the node tier: control plane plus one real node (containerd, kubelet, kube-proxy); needs root
 	hack/node/up.sh
@@ -88,7 +92,7 @@ test-node: build ## Node tier: a fresh cluster with a real node, the operator's 
 	hack/test-node.sh
 
 .PHONY: test
-test: lint typecheck gen-check test-unit test-cluster test-e2e test-node ## Everything CI runs
+test: lint typecheck gen-check test-unit test-cluster test-e2e test-chaos test-node ## Everything CI runs
 
 .PHONY: install-crd
 install-crd: ## Apply the CRDs (Microservice, Environment) to the current kubeconfig context

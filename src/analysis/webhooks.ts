@@ -1,4 +1,5 @@
-// Release webhooks: an HTTP POST with a JSON body; a 2xx answer in time is a pass.
+// Release webhooks: an HTTP POST with a JSON body; a 2xx answer in time is a pass, another answer a
+// failure, and no answer (a timeout, a refused connection) is missing data, not a verdict.
 import { fetch } from 'undici';
 
 export type WebhookType = 'pre-rollout' | 'rollout' | 'confirm-promotion' | 'post-rollout' | 'rollback';
@@ -25,6 +26,8 @@ export interface WebhookPayload {
 export interface WebhookOutcome {
   name: string;
   passed: boolean;
+  /** False when no HTTP answer came back in time: the check is inconclusive, not failed. */
+  answered: boolean;
   reason: string;
 }
 
@@ -44,10 +47,16 @@ export async function callWebhook(
     });
     const text = (await response.text()).trim().slice(0, 200);
     if (response.ok)
-      return { name: hook.name, passed: true, reason: `webhook ${hook.name} answered ${response.status}` };
+      return {
+        name: hook.name,
+        passed: true,
+        answered: true,
+        reason: `webhook ${hook.name} answered ${response.status}`,
+      };
     return {
       name: hook.name,
       passed: false,
+      answered: true,
       reason: `webhook ${hook.name} answered ${response.status}${text ? `: ${text}` : ''}`,
     };
   } catch (err) {
@@ -56,6 +65,11 @@ export async function callWebhook(
       (err as { name?: string } | undefined)?.name === 'TimeoutError'
         ? `no answer within ${timeout / 1000}s`
         : (err as Error).message;
-    return { name: hook.name, passed: false, reason: `webhook ${hook.name} (${hook.url}) failed: ${cause}` };
+    return {
+      name: hook.name,
+      passed: false,
+      answered: false,
+      reason: `webhook ${hook.name} (${hook.url}) failed: ${cause}`,
+    };
   }
 }

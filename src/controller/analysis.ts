@@ -14,6 +14,7 @@ import {
   resolveAnalysis,
   runAnalysis,
   type Webhook,
+  type WebhookOutcome,
   type WebhookType,
 } from '../analysis';
 import type { AnalysisStatus } from '../api/types';
@@ -226,12 +227,13 @@ export class AnalysisRunner {
     };
   }
 
-  private webhookResult(outcome: { name: string; passed: boolean; reason: string }): MetricResult {
+  /** A webhook that gave no answer is like a Prometheus that gave none: an Error, so inconclusive. */
+  private webhookResult(outcome: WebhookOutcome): MetricResult {
     return {
       name: `webhook/${outcome.name}`,
       kind: 'Threshold',
       critical: false,
-      verdict: outcome.passed ? 'Pass' : 'Fail',
+      verdict: outcome.passed ? 'Pass' : outcome.answered ? 'Fail' : 'Error',
       reason: outcome.reason,
     };
   }

@@ -39,7 +39,8 @@ export const objectKey = (o: KubernetesObject): string =>
 export class Informer<T extends KubernetesObject> {
   private readonly cache = new Map<string, T>();
   private readonly handlers: InformerHandler<T>[] = [];
-  private readonly backoff = new Backoff(1_000, 30_000);
+  // Jittered: when the API server comes back, every informer of every replica would otherwise relist at once.
+  private readonly backoff = new Backoff(1_000, 30_000, Math.random);
   private readonly path: string;
   private readonly watchTimeoutSeconds: number;
   private resourceVersion = '';

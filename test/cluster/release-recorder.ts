@@ -32,6 +32,8 @@ const API: Record<Kind, string> = {
 
 interface Recorded {
   rv: bigint;
+  /** When the watch delivered it (Date.now()), to tell what happened during an outage. */
+  seenAt: number;
   kind: Kind;
   type: string;
   object: KubernetesObject;
@@ -44,6 +46,7 @@ export class ReleaseRecorder {
   private readonly abort = new AbortController();
   private readonly streams: Promise<void>[] = [];
   private readonly initial = new Map<string, KubernetesObject>();
+  private readonly gaps: string[] = [];
 
   constructor(
     private readonly namespace: string,
@@ -56,23 +59,73 @@ export class ReleaseRecorder {
     for (const kind of ['Microservice', 'Deployment', 'ReplicaSet', ...this.kinds] as Kind[]) {
       const list = await client.list(API[kind], kind, this.namespace);
       for (const item of list.items) this.initial.set(`${kind}/${item.metadata?.name}`, { ...item, kind });
-      const path = resourcePath(resourceType(API[kind], kind), this.namespace);
-      this.streams.push(
-        client
-          .watch<KubernetesObject>(
-            path,
-            { resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: false },
-            undefined,
-            (event) => {
-              if (event.type === 'ERROR' || event.type === 'BOOKMARK') return;
-              const rv = BigInt(event.object.metadata?.resourceVersion ?? '0');
-              this.events.push({ rv, kind, type: event.type, object: { ...event.object, kind } });
-            },
-            this.abort.signal,
-          )
-          .catch(() => undefined),
-      );
+      this.streams.push(this.record(kind, list.metadata.resourceVersion ?? ''));
     }
+  }
+
+  /**
+   * Watches one kind until stopped. A watch that ends (the server's timeout, or an API server that went
+   * away, as in the chaos suite) resumes from the last version seen. A restarted API server's watch cache
+   * may refuse that version (410 Expired): then a fresh list must show every object at the version last
+   * recorded, which proves no write was missed; otherwise the record has a hole, reported as a violation.
+   */
+  private async record(kind: Kind, from: string): Promise<void> {
+    const path = resourcePath(resourceType(API[kind], kind), this.namespace);
+    let resourceVersion = from;
+    while (!this.abort.signal.aborted) {
+      let expired: unknown;
+      await client
+        .watch<KubernetesObject>(
+          path,
+          { resourceVersion, allowWatchBookmarks: true },
+          undefined,
+          (event) => {
+            if (event.type === 'ERROR') {
+              expired = event.object;
+              return;
+            }
+            resourceVersion = event.object.metadata?.resourceVersion ?? resourceVersion;
+            if (event.type === 'BOOKMARK') return;
+            const rv = BigInt(event.object.metadata?.resourceVersion ?? '0');
+            this.events.push({ rv, seenAt: Date.now(), kind, type: event.type, object: { ...event.object, kind } });
+          },
+          this.abort.signal,
+        )
+        .catch(() => undefined);
+      if (this.abort.signal.aborted) break;
+      if (expired) {
+        const list = await client.list(API[kind], kind, this.namespace).catch(() => undefined);
+        if (!list) continue;
+        const missed = this.missedWrites(kind, list.items);
+        if (missed.length > 0) {
+          this.gaps.push(`the ${kind} watch expired (${JSON.stringify(expired)}) and missed ${missed.join(', ')}`);
+          return;
+        }
+        resourceVersion = list.metadata.resourceVersion ?? resourceVersion;
+        continue;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  /** Objects of `kind` whose listed version is not the last one recorded. */
+  private missedWrites(kind: Kind, listed: KubernetesObject[]): string[] {
+    const recorded = new Map<string, string | undefined>();
+    for (const [key, object] of this.initial)
+      if (key.startsWith(`${kind}/`)) recorded.set(key, object.metadata?.resourceVersion);
+    for (const event of [...this.events].sort((a, b) => (a.rv < b.rv ? -1 : a.rv > b.rv ? 1 : 0))) {
+      if (event.kind !== kind) continue;
+      const key = `${kind}/${event.object.metadata?.name}`;
+      if (event.type === 'DELETED') recorded.delete(key);
+      else recorded.set(key, event.object.metadata?.resourceVersion);
+    }
+    const missed: string[] = [];
+    for (const item of listed) {
+      const key = `${kind}/${item.metadata?.name}`;
+      if (recorded.get(key) !== item.metadata?.resourceVersion) missed.push(`${key}@${item.metadata?.resourceVersion}`);
+      recorded.delete(key);
+    }
+    return [...missed, ...[...recorded.keys()].map((key) => `the deletion of ${key}`)];
   }
 
   async stop(): Promise<void> {
@@ -83,7 +136,7 @@ export class ReleaseRecorder {
   /** Replays the writes in order and returns every invariant broken, with the write that broke it. */
   violations(): string[] {
     const state = new Map(this.initial);
-    const problems: string[] = [];
+    const problems: string[] = [...this.gaps];
     let lastWeight: { revision: string; weight: number } | undefined;
     let deploymentRevision = revisionOf(state.get(`Deployment/${this.name}`));
     const ordered = [...this.events].sort((a, b) => (a.rv < b.rv ? -1 : a.rv > b.rv ? 1 : 0));

@@ -46,8 +46,11 @@ export interface RunningPrometheus {
   readonly directory: string;
   /** Rewrites the targets file (atomically). Prometheus picks it up within ~10 s (see docs/testing-e2e.md). */
   setTargets(targets: PrometheusTarget[]): Promise<void>;
-  /** SIGTERM, then SIGKILL after 15 s; resolves once the process has exited and the port is closed. */
-  stop(): Promise<void>;
+  /**
+   * SIGTERM, then SIGKILL after 15 s; resolves once the process has exited and the port is closed.
+   * stop('SIGKILL') is a crash: no clean shutdown, the next start() replays the write-ahead log.
+   */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Starts it again on the same port and data directory, and waits for /-/ready. */
   start(): Promise<void>;
   isRunning(): boolean;
@@ -168,10 +171,10 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
     }
   };
 
-  const stop = async () => {
+  const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
     if (!isRunning()) return;
     const proc = child!;
-    proc.kill('SIGTERM');
+    proc.kill(signal);
     const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
     try {
       await exited;

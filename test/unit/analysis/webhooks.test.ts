@@ -75,30 +75,30 @@ describe('callWebhook', () => {
     ...over,
   });
 
-  test.each<[string, Reply, { passed: boolean; reason: string }]>([
-    ['200 passes', { status: 200 }, { passed: true, reason: 'webhook smoke answered 200' }],
-    ['204 passes', { status: 204 }, { passed: true, reason: 'webhook smoke answered 204' }],
+  test.each<[string, Reply, { passed: boolean; answered: boolean; reason: string }]>([
+    ['200 passes', { status: 200 }, { passed: true, answered: true, reason: 'webhook smoke answered 200' }],
+    ['204 passes', { status: 204 }, { passed: true, answered: true, reason: 'webhook smoke answered 204' }],
     [
       'any 2xx passes, whatever the body',
       { status: 299, body: 'not ok' },
-      { passed: true, reason: 'webhook smoke answered 299' },
+      { passed: true, answered: true, reason: 'webhook smoke answered 299' },
     ],
     [
       '500 with a body fails; the reason has the status and the body',
       { status: 500, body: 'smoke test failed: /checkout 502' },
-      { passed: false, reason: 'webhook smoke answered 500: smoke test failed: /checkout 502' },
+      { passed: false, answered: true, reason: 'webhook smoke answered 500: smoke test failed: /checkout 502' },
     ],
     [
       '404 without a body fails with the status alone',
       { status: 404 },
-      { passed: false, reason: 'webhook smoke answered 404' },
+      { passed: false, answered: true, reason: 'webhook smoke answered 404' },
     ],
     [
       'the body is trimmed before it is quoted',
       { status: 503, body: '\n  not yet  \n' },
-      { passed: false, reason: 'webhook smoke answered 503: not yet' },
+      { passed: false, answered: true, reason: 'webhook smoke answered 503: not yet' },
     ],
-    ['a 3xx is not a pass', { status: 304 }, { passed: false, reason: 'webhook smoke answered 304' }],
+    ['a 3xx is not a pass', { status: 304 }, { passed: false, answered: true, reason: 'webhook smoke answered 304' }],
   ])('%s', async (_name, reply, expected) => {
     stub.replies.set('/hook', reply);
     expect(await callWebhook(hook('/hook'), PAYLOAD)).toEqual({ name: 'smoke', ...expected });
@@ -120,6 +120,7 @@ describe('callWebhook', () => {
     expect(outcome).toEqual({
       name: 'slow',
       passed: false,
+      answered: false,
       reason: `webhook slow (${stub.url}/slow) failed: no answer within 1s`,
     });
     expect(waited).toBeGreaterThanOrEqual(900);
@@ -132,6 +133,7 @@ describe('callWebhook', () => {
     const outcome = await callWebhook({ name: 'gone', type: 'rollout', url }, PAYLOAD);
     expect(outcome.name).toBe('gone');
     expect(outcome.passed).toBe(false);
+    expect(outcome.answered).toBe(false);
     // undici says "fetch failed" (the ECONNREFUSED is in its cause).
     expect(outcome.reason.startsWith(`webhook gone (${url}) failed: fetch failed`)).toBe(true);
   });

@@ -509,6 +509,26 @@ describe('AnalysisRunner.evaluate', () => {
     expect(outcome.status?.passedTime).toBeUndefined();
   });
 
+  test.each([
+    ['Pause', 'Pause'],
+    ['Rollback', 'Rollback'],
+  ] as const)(
+    'a rollout webhook that gives no answer is an inconclusive check, not a failed one; at the limit onInconclusive %s applies',
+    async (onInconclusive, action) => {
+      // Port 1 on loopback refuses the connection: no HTTP answer at all.
+      const silent: Webhook = { name: 'load', type: 'rollout', url: 'http://127.0.0.1:1/load' };
+      const first = await evaluate(spec({ onInconclusive, webhooks: [silent] }), underway());
+      expect(first.verdicts).toEqual([
+        { metric: 'success-rate', verdict: 'Pass' },
+        { metric: 'webhook/load', verdict: 'Error' },
+      ]);
+      expect(first.status).toMatchObject({ failures: 0, inconclusive: 1, decision: { action: 'Wait' } });
+      const last = await evaluate(spec({ onInconclusive, webhooks: [silent] }), underway({ inconclusive: 2 }));
+      expect(last.status).toMatchObject({ failures: 0, inconclusive: 3 });
+      expect(last.gate?.action).toBe(action);
+    },
+  );
+
   describe('confirm-promotion webhooks', () => {
     // No metrics: only the gate is under test.
     const confirming = () => ({ interval: '1m', webhooks: [hook('confirm', 'confirm-promotion')] });
