@@ -21,6 +21,8 @@ export interface OperatorConfig {
   leaderElectionNamespace?: string;
   /** The Lease's name; two releases in one namespace need two names (the chart sets <fullname>-leader). */
   leaderElectionId: string;
+  /** Only Microservices whose labels match this selector are reconciled here (one shard); unset: all. */
+  shardSelector?: string;
   /** /healthz and /readyz; 0 picks a free port. */
   healthPort: number;
   /** /metrics; 0 picks a free port. */
@@ -83,6 +85,11 @@ const FLAGS = {
   'default-router': { type: 'string', value: 'ROUTER', help: `${TRAFFIC_ROUTERS.join(', ')} (default replicas)` },
   'default-analysis': { type: 'string', value: 'JSON', help: 'spec.release.analysis for Microservices that set none' },
   'comparator-image': { type: 'string', value: 'IMAGE', help: "the comparator pods' image (the operator's own)" },
+  'shard-selector': {
+    type: 'string',
+    value: 'SELECTOR',
+    help: 'reconcile only Microservices with these labels (a shard)',
+  },
 } as const satisfies Record<string, Flag>;
 
 type FlagName = keyof typeof FLAGS;
@@ -264,6 +271,25 @@ function resourceRequirements(raw: string | undefined): V1ResourceRequirements |
   return value as V1ResourceRequirements;
 }
 
+// One requirement of a label selector, as the API server parses it: key, !key, key=v, key==v, key!=v,
+// key in (a,b), key notin (a,b). A bad selector is refused at start rather than failing every list.
+const LABEL_KEY = '([A-Za-z0-9][-A-Za-z0-9_.]*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?';
+const LABEL_VALUE = '([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?';
+const REQUIREMENT = new RegExp(
+  `^(!?${LABEL_KEY}|${LABEL_KEY}\\s*(==?|!=)\\s*${LABEL_VALUE}|${LABEL_KEY}\\s+(in|notin)\\s*\\(\\s*${LABEL_VALUE}(\\s*,\\s*${LABEL_VALUE})*\\s*\\))$`,
+);
+
+function labelSelector(name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const requirements = raw.split(/,(?![^(]*\))/).map((r) => r.trim());
+  const bad = requirements.find((r) => !REQUIREMENT.test(r));
+  if (bad !== undefined)
+    throw new ConfigError(
+      `--${name} must be a label selector such as msop.dev/shard=b or !msop.dev/shard; "${bad}" is not a requirement`,
+    );
+  return requirements.join(',');
+}
+
 /** The Lease's name: a DNS subdomain, as the API server checks it. */
 function leaseName(raw: string | undefined): string {
   if (raw === undefined || raw === '') return 'msop-leader';
@@ -333,5 +359,6 @@ export function loadConfig(
       ),
     ),
     ...optional('comparatorImage', get('comparator-image') || undefined),
+    ...optional('shardSelector', labelSelector('shard-selector', get('shard-selector'))),
   };
 }

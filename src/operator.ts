@@ -82,6 +82,7 @@ export async function runOperator(): Promise<void> {
     {
       cluster: kubeConfig.getCurrentCluster()?.server,
       watchNamespaces: config.watchNamespaces,
+      shardSelector: config.shardSelector,
       leaderElection: elector
         ? { lease: `${config.leaderElectionNamespace}/${config.leaderElectionId}`, identity: elector.identity }
         : false,

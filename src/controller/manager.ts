@@ -30,7 +30,12 @@ export type ManagerOptions = Pick<
   OperatorConfig,
   'watchNamespaces' | 'concurrency' | 'resyncSeconds' | 'defaultResources' | 'prometheusAddress'
 > &
-  Partial<Pick<OperatorConfig, 'defaultRouter' | 'defaultAnalysis' | 'prometheusAuthSecret' | 'comparatorImage'>>;
+  Partial<
+    Pick<
+      OperatorConfig,
+      'defaultRouter' | 'defaultAnalysis' | 'prometheusAuthSecret' | 'comparatorImage' | 'shardSelector'
+    >
+  >;
 
 /** Optional wiring from main.ts: metrics, and a gate that holds the workers until this replica leads. */
 export interface ManagerHooks {
@@ -72,7 +77,13 @@ export class Manager {
       return created;
     };
 
-    const microserviceInformers = informersFor<Microservice>(`${GROUP}/v1alpha1`, KIND);
+    // A shard sees only its Microservices: one relabelled away leaves this cache (a watch DELETED), so its
+    // reconciles find nothing and write nothing, while the shard it moved to picks it up from status.
+    const microserviceInformers = informersFor<Microservice>(
+      `${GROUP}/v1alpha1`,
+      KIND,
+      options.shardSelector ? { labelSelector: options.shardSelector } : {},
+    );
     this.microservices = new KindCache(microserviceInformers);
     for (const informer of microserviceInformers)
       informer.on((type, ms, previous) => this.onMicroservice(type, ms, previous));

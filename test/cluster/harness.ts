@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import pino from 'pino';
 import type { Microservice, MicroserviceSpec } from '../../src/api/types';
 import { Manager, type ManagerOptions } from '../../src/controller/manager';
-import { KubeClient } from '../../src/kube/client';
+import { type JsonPatchOperation, KubeClient } from '../../src/kube/client';
 import { isNotFound } from '../../src/kube/errors';
 
 const run = promisify(execFile);
@@ -57,6 +57,22 @@ export class CountingClient extends KubeClient {
   override delete(apiVersion: string, kind: string, namespace: string, name: string, uid: string): Promise<void> {
     this.writes.push(`delete ${kind}/${name}`);
     return super.delete(apiVersion, kind, namespace, name, uid);
+  }
+
+  override jsonPatch<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    name: string,
+    operations: JsonPatchOperation[],
+  ): Promise<T> {
+    this.writes.push(`json-patch ${kind}/${name}`);
+    return super.jsonPatch(apiVersion, kind, namespace, name, operations);
+  }
+
+  override scale(apiVersion: string, kind: string, namespace: string, name: string, replicas: number): Promise<void> {
+    this.writes.push(`scale ${kind}/${name}`);
+    return super.scale(apiVersion, kind, namespace, name, replicas);
   }
 }
 

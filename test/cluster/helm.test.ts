@@ -293,6 +293,39 @@ describe('helm template', () => {
     await dryRun(output);
   });
 
+  test('shards: 3 renders one Deployment and one Lease per shard, selectors that give each Microservice to one shard', async () => {
+    const ns = await namespace('helm-shards');
+    const output = await helm('template', 'msop', CHART, '-n', ns, '--set', 'shards=3');
+    const docs = render(output);
+    const args = (name: string) =>
+      (find(docs, 'Deployment', name)[0] as unknown as V1Deployment).spec!.template.spec!.containers[0]!.args!;
+    expect(find(docs, 'Deployment').map((d) => d.metadata.name)).toEqual(['msop', 'msop-shard-1', 'msop-shard-2']);
+    expect(args('msop')).toContain('--shard-selector=msop.dev/shard notin (1,2)');
+    expect(args('msop').some((a) => a.startsWith('--leader-election-id'))).toBe(false);
+    for (const shard of [1, 2])
+      expect(args(`msop-shard-${shard}`)).toEqual(
+        expect.arrayContaining([
+          `--shard-selector=msop.dev/shard=${shard}`,
+          `--leader-election-id=msop-leader-${shard}`,
+        ]),
+      );
+    expect(
+      flatten(find(docs, 'Role', 'msop-leader-election', ns)[0]!.rules!).get('coordination.k8s.io/leases'),
+    ).toEqual(['create', 'get', 'update']);
+    expect(find(docs, 'Role', 'msop-leader-election', ns)[0]!.rules!.flatMap((r) => r.resourceNames ?? [])).toEqual([
+      'msop-leader',
+      'msop-leader-1',
+      'msop-leader-2',
+    ]);
+    // Distinct selectors; shard 0 keeps the unsharded one, immutable across an upgrade to shards (controller
+    // references keep each shard's pods its own Deployment's).
+    const selectors = find(docs, 'Deployment').map((d) =>
+      JSON.stringify((d as unknown as V1Deployment).spec!.selector),
+    );
+    expect(new Set(selectors).size).toBe(3);
+    expect(await dryRun(output)).toMatch(/deployment.apps\/msop-shard-2 serverside-applied \(server dry run\)/);
+  });
+
   test('the rendered rules grant exactly what src/kube/resources.ts and the access table say', async () => {
     const docs = render(await helm('template', 'msop', CHART));
     const expected = new Map<string, string[]>();

@@ -42,6 +42,8 @@ describe('loadConfig', () => {
     ['resync-seconds', 'MSOP_RESYNC_SECONDS', '60', { resyncSeconds: 60 }],
     ['log-level', 'MSOP_LOG_LEVEL', 'debug', { logLevel: 'debug' }],
     ['log-format', 'MSOP_LOG_FORMAT', 'pretty', { logFormat: 'pretty' }],
+    ['shard-selector', 'MSOP_SHARD_SELECTOR', 'msop.dev/shard=b', { shardSelector: 'msop.dev/shard=b' }],
+    ['leader-election-id', 'MSOP_LEADER_ELECTION_ID', 'msop-leader-b', { leaderElectionId: 'msop-leader-b' }],
     [
       'default-resources',
       'MSOP_DEFAULT_RESOURCES',
@@ -71,6 +73,30 @@ describe('loadConfig', () => {
   test('keeps everything after the first = in a flag value', () => {
     const config = loadConfig(['--default-resources={"limits":{"memory":"1Gi"}}'], {});
     expect(config.defaultResources).toEqual({ limits: { memory: '1Gi' } });
+  });
+
+  test.each([
+    ['msop.dev/shard=b', 'msop.dev/shard=b'],
+    ['msop.dev/shard==b', 'msop.dev/shard==b'],
+    ['!msop.dev/shard', '!msop.dev/shard'],
+    ['msop.dev/shard notin (b,c)', 'msop.dev/shard notin (b,c)'],
+    [' msop.dev/shard in (b, c) , team!=x ', 'msop.dev/shard in (b, c),team!=x'],
+    ['', undefined],
+  ])('accepts the shard selector %j', (value, expected) => {
+    expect(loadConfig([`--shard-selector=${value}`], {}).shardSelector).toBe(expected);
+  });
+
+  test.each(['msop.dev/shard=b=c', 'msop.dev/shard in b', '=b', 'msop.dev/shard in (b', 'a,,b'])(
+    'refuses the shard selector %j, naming the bad requirement',
+    (value) => {
+      expect(() => loadConfig([`--shard-selector=${value}`], {})).toThrow(/--shard-selector must be a label selector/);
+    },
+  );
+
+  test('refuses a leader election id that is not a Lease name', () => {
+    expect(() => loadConfig(['--leader-election-id=Not_A_Name'], {})).toThrow(
+      /--leader-election-id must be a Lease name/,
+    );
   });
 
   test.each<[string, string[]]>([
