@@ -337,7 +337,7 @@ export function loadConfig(
       .split(',')
       .map((ns) => ns.trim())
       .filter((ns) => ns !== ''),
-    concurrency: positiveInt('concurrency', get('concurrency'), 4),
+    concurrency: positiveInt('concurrency', get('concurrency'), 10),
     resyncSeconds: positiveInt('resync-seconds', get('resync-seconds'), 600),
     logLevel,
     logFormat,

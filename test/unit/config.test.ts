@@ -16,7 +16,7 @@ describe('loadConfig', () => {
   test('gives the defaults with no flags and no environment', () => {
     expect(loadConfig([], {})).toEqual({
       watchNamespaces: [],
-      concurrency: 4,
+      concurrency: 10,
       resyncSeconds: 600,
       logLevel: 'info',
       logFormat: 'json',
@@ -31,7 +31,7 @@ describe('loadConfig', () => {
 
   test('ignores environment variables without the MSOP_ prefix', () => {
     expect(loadConfig([], { CONCURRENCY: '9', LOG_LEVEL: 'debug' })).toMatchObject({
-      concurrency: 4,
+      concurrency: 10,
       logLevel: 'info',
     });
   });
@@ -121,7 +121,7 @@ describe('loadConfig', () => {
     ['concurrency', '1', 1],
     ['concurrency', '32', 32],
     ['resync-seconds', '3600', 3600],
-    ['concurrency', '', 4],
+    ['concurrency', '', 10],
     ['resync-seconds', '', 600],
   ])('reads --%s=%j as %i', (flag, value, expected) => {
     const config = loadConfig([`--${flag}=${value}`], {});
