@@ -66,7 +66,7 @@ interface Flag {
 /** Every flag; each is read from the environment too, as MSOP_<NAME>. */
 const FLAGS = {
   'watch-namespaces': { type: 'string', value: 'a,b', help: 'namespaces to watch (default: all)' },
-  concurrency: { type: 'string', value: 'N', help: 'Microservices reconciled at once (default 4)' },
+  concurrency: { type: 'string', value: 'N', help: 'Microservices reconciled at once (default 10)' },
   'resync-seconds': {
     type: 'string',
     value: 'N',
