@@ -71,6 +71,12 @@ helm-crd: ## Copy crds/*.yaml into the chart (npm run lint fails while they diff
 test-cluster: build ## Cluster tests against a fresh local control plane (some run dist/main.js as a child)
 	hack/test-cluster.sh
 
+.PHONY: test-bench
+test-bench: build ## The peers benchmark's harness at N = 10 (floor, msop, Argo Rollouts built from its Go module; cached)
+	hack/bench/build-argo-rollouts.sh >/dev/null
+	CLUSTER_NAME=$${CLUSTER_NAME:-msop-bench-check} npm run -s bench -- --peers --n=10 --steady-seconds=5 \
+	  --settle-seconds=1 --out=$$(mktemp -d) --check
+
 .PHONY: test-e2e
 test-e2e: build ## End-to-end tests: fresh control plane, real Prometheus (Debian package), simulated apps, traffic
 	hack/test-e2e.sh
@@ -92,7 +98,7 @@ test-node: build ## Node tier: a fresh cluster with a real node, the operator's 
 	hack/test-node.sh
 
 .PHONY: test
-test: lint typecheck gen-check test-unit test-cluster test-e2e test-chaos test-node ## Everything CI runs
+test: lint typecheck gen-check test-unit test-cluster test-bench test-e2e test-chaos test-node ## Everything CI runs
 
 .PHONY: install-crd
 install-crd: ## Apply the CRDs (Microservice, Environment) to the current kubeconfig context

@@ -9,10 +9,18 @@
 //                      --no-build                                 (run dist/ as it is)
 //                      --comparator                               (only the comparator, no cluster)
 //                      --comparator-runs=5 ...]                   (see bench/comparator.mts)
+//   npm run bench -- --peers [...]: see bench/peers.mts
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+
+// --peers: msop beside Argo Rollouts and the control plane's own pace (bench/peers.mts).
+if (process.argv.includes('--peers')) {
+  const peers = './peers.mts';
+  await import(peers);
+  process.exit(0);
+}
 
 const ROOT = path.join(import.meta.dirname, '..');
 const flag = (name: string, fallback: number): number => {

@@ -14,7 +14,9 @@ if "$CLUSTER_BIN/kwokctl" get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME" &&
 else
   "$CLUSTER_BIN/kwokctl" delete cluster --name "$CLUSTER_NAME" >/dev/null 2>&1 || true
   mkdir -p "$KWOK_WORKDIR"
-  cat > "$KWOK_WORKDIR/kwok.yaml" <<YAML
+  # One config file per cluster: several clusters may be created at once.
+  config=$KWOK_WORKDIR/kwok-$CLUSTER_NAME.yaml
+  cat > "$config" <<YAML
 kind: KwokctlConfiguration
 apiVersion: config.kwok.x-k8s.io/v1alpha1
 options:
@@ -27,9 +29,12 @@ options:
   kwokControllerBinary: $CLUSTER_BIN/kwok
   kubectlBinary: $CLUSTER_BIN/kubectl
 YAML
+  # Extra component flags (the peers benchmark raises kube-controller-manager's client QPS and widens the
+  # Service range): a file of KwokctlConfiguration componentsPatches, appended as it is.
+  if [ -n "${CLUSTER_COMPONENT_PATCHES:-}" ]; then cat "$CLUSTER_COMPONENT_PATCHES" >> "$config"; fi
   start=$(date +%s)
   echo "[cluster] creating $CLUSTER_NAME" >&2
-  "$CLUSTER_BIN/kwokctl" create cluster --name "$CLUSTER_NAME" -c "$KWOK_WORKDIR/kwok.yaml" \
+  "$CLUSTER_BIN/kwokctl" create cluster --name "$CLUSTER_NAME" -c "$config" \
     --kubeconfig "$KUBECONFIG" --wait 3m >&2
   echo "[cluster] control plane up in $(( $(date +%s) - start ))s" >&2
 fi
