@@ -59,30 +59,40 @@ interface Cluster {
   dir: string;
 }
 
-/** A fresh cluster; `raisedQps` lifts kube-controller-manager's client limit, and large N widens the Service range. */
-function freshCluster(raisedQps: boolean, n: number): Cluster {
+/**
+ * A fresh cluster; `raisedQps` lifts kube-controller-manager's client limit to 1000 QPS. kwokctl's Service
+ * range is a /24, and msop makes three Services per Microservice (apex, stable, canary), so a second
+ * ServiceCIDR (a /16) is added.
+ */
+function freshCluster(raisedQps: boolean): Cluster {
   sh('hack/cluster/down.sh >/dev/null 2>&1 || true');
-  const patches: string[] = [];
-  const kcm: string[] = [];
-  if (raisedQps) kcm.push(flagPatch('kube-api-qps', '1000'), flagPatch('kube-api-burst', '1000'));
-  if (n > 200) {
-    kcm.push(flagPatch('service-cluster-ip-range', '10.96.0.0/16'));
-    patches.push(`  - name: kube-apiserver\n    extraArgs:\n${flagPatch('service-cluster-ip-range', '10.96.0.0/16')}`);
-  }
-  if (kcm.length > 0) patches.push(`  - name: kube-controller-manager\n    extraArgs:\n${kcm.join('')}`);
-  const file = path.join(OUT, `.kwok-patches-${CLUSTER}.yaml`);
-  writeFileSync(file, patches.length > 0 ? `componentsPatches:\n${patches.join('')}` : '');
+  const extra = raisedQps
+    ? 'kube-controller-manager=kube-api-qps=1000 kube-controller-manager=kube-api-burst=1000'
+    : '';
   const [kubeconfig, bin, dir] = sh(
     '. hack/cluster/env.sh && hack/cluster/up.sh >&2 && echo "$KUBECONFIG" && echo "$CLUSTER_BIN" && echo "$KWOK_WORKDIR/clusters/$CLUSTER_NAME"',
-    { CLUSTER_COMPONENT_PATCHES: file },
+    { CLUSTER_EXTRA_ARGS: extra },
   )
     .trim()
     .split('\n');
-  return { kubeconfig: kubeconfig!, bin: bin!, dir: dir! };
+  const c = { kubeconfig: kubeconfig!, bin: bin!, dir: dir! };
+  // The flag must have reached the process, or floor-qps would silently measure the default limit.
+  const kcm = readFileSync(path.join(c.dir, 'pids', 'kube-controller-manager.pid'), 'utf8').trim();
+  const args = readFileSync(`/proc/${kcm}/cmdline`, 'utf8').split('\0');
+  if (raisedQps !== args.includes('--kube-api-qps=1000'))
+    throw new Error(`kube-controller-manager runs with ${args.join(' ')}; expected kube-api-qps raised: ${raisedQps}`);
+  kubectl(
+    c,
+    ['apply', '--server-side', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'ServiceCIDR',
+      metadata: { name: 'bench-wide' },
+      spec: { cidrs: ['10.96.0.0/16'] },
+    }),
+  );
+  return c;
 }
-
-const flagPatch = (key: string, value: string) =>
-  `      - key: ${key}\n        value: "${value}"\n        override: true\n`;
 
 function kubectl(c: Cluster, args: string[], input?: string): string {
   return execFileSync(path.join(c.bin, 'kubectl'), args, {
@@ -469,13 +479,13 @@ async function main(): Promise<void> {
       for (let run = 0; run < RUNS; run += 1) {
         // floor on a cluster with the default kcm limit; the others share one with it raised.
         if (TOOLS.includes('floor')) {
-          const c = freshCluster(false, n);
+          const c = freshCluster(false);
           results.push(await runTool(c, 'floor', n, argoBin));
           save();
         }
         const others = TOOLS.filter((t) => t !== 'floor');
         if (others.length > 0) {
-          const c = freshCluster(true, n);
+          const c = freshCluster(true);
           if (others.includes('argo')) {
             const crds = path.join(path.dirname(path.dirname(argoBin)), 'crds');
             kubectl(c, ['apply', '--server-side', '-f', crds]);
