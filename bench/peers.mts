@@ -108,7 +108,9 @@ function requestCounts(c: Cluster): Map<string, number> {
   const counts = new Map<string, number>();
   for (const line of kubectl(c, ['get', '--raw', '/metrics']).split('\n')) {
     if (!line.startsWith('apiserver_request_total{')) continue;
-    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const labels: Record<string, string | undefined> = Object.fromEntries(
+      [...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]),
+    );
     if (labels.verb === 'WATCH' || labels.verb === 'CONNECT') continue;
     const resource = labels.subresource ? `${labels.resource}/${labels.subresource}` : labels.resource;
     const key = `${labels.verb} ${resource}`;
