@@ -301,14 +301,19 @@ describe('helm template', () => {
       (find(docs, 'Deployment', name)[0] as unknown as V1Deployment).spec!.template.spec!.containers[0]!.args!;
     expect(find(docs, 'Deployment').map((d) => d.metadata.name)).toEqual(['msop', 'msop-shard-1', 'msop-shard-2']);
     expect(args('msop')).toContain('--shard-selector=msop.dev/shard notin (1,2)');
-    expect(args('msop').some((a) => a.startsWith('--leader-election-id'))).toBe(false);
-    for (const shard of [1, 2])
+    // Shard 0 keeps the unsharded Lease, <fullname>-leader; shard i has <fullname>-leader-i.
+    expect(args('msop').filter((a) => a.startsWith('--leader-election-id'))).toEqual([
+      '--leader-election-id=msop-leader',
+    ]);
+    for (const shard of [1, 2]) {
       expect(args(`msop-shard-${shard}`)).toEqual(
         expect.arrayContaining([
           `--shard-selector=msop.dev/shard=${shard}`,
           `--leader-election-id=msop-leader-${shard}`,
         ]),
       );
+      expect(args(`msop-shard-${shard}`).filter((a) => a.startsWith('--leader-election-id'))).toHaveLength(1);
+    }
     expect(
       flatten(find(docs, 'Role', 'msop-leader-election', ns)[0]!.rules!).get('coordination.k8s.io/leases'),
     ).toEqual(['create', 'get', 'update']);
