@@ -121,13 +121,26 @@ export class Informer<T extends KubernetesObject> {
               `The ${this.options.kind} API is not installed; apply its CRD to use it`,
             );
           this.synced = true;
-          await new Promise((resolve) => setTimeout(resolve, delay));
+          await this.pause(delay);
           continue;
         }
         this.log.warn({ kind: this.options.kind, err, retryInMs: delay }, 'Informer failed, restarting');
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await this.pause(delay);
       }
     }
+  }
+
+  /** The wait before a retry; stop() ends it at once, so a shutdown never waits out a backoff (up to 30 s). */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.abort.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.abort.signal.addEventListener('abort', done);
+    });
   }
 
   private async relist(): Promise<void> {

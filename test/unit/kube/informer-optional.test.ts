@@ -57,3 +57,27 @@ test('a cluster-scoped object is found with the namespace ""', () => {
   expect(informer.get('', 'shop')?.metadata?.name).toBe('shop');
   expect(informer.get('shop', 'shop')).toBeUndefined();
 });
+
+test('stop() ends a retry wait at once: a shutdown never waits out the backoff (up to 30 s)', async () => {
+  // Fake timers never fire unless advanced: if stop() resolves, it did not wait for the retry's timer.
+  jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+  try {
+    const { client } = failingClient(404);
+    const informer = new Informer<KubernetesObject>(
+      client,
+      { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', optional: true },
+      silent,
+    );
+    informer.start();
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 100 && !informer.hasSynced(); i++) await tick();
+    expect(informer.hasSynced()).toBe(true);
+    let stopped = false;
+    const stopping = informer.stop().then(() => (stopped = true));
+    for (let i = 0; i < 100 && !stopped; i++) await tick();
+    expect(stopped).toBe(true);
+    await stopping;
+  } finally {
+    jest.useRealTimers();
+  }
+});
