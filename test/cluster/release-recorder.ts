@@ -128,6 +128,19 @@ export class ReleaseRecorder {
     return [...missed, ...[...recorded.keys()].map((key) => `the deletion of ${key}`)];
   }
 
+  /**
+   * True once a fresh list of every recorded kind shows each object at the version last recorded: nothing
+   * is in flight. A test that stops the API server waits for this first, since a write the watch had not
+   * delivered when the server died cannot be read back from a restarted server's watch cache.
+   */
+  async caughtUp(): Promise<boolean> {
+    for (const kind of ['Microservice', 'Deployment', 'ReplicaSet', ...this.kinds] as Kind[]) {
+      const list = await client.list(API[kind], kind, this.namespace);
+      if (this.missedWrites(kind, list.items).length > 0) return false;
+    }
+    return true;
+  }
+
   async stop(): Promise<void> {
     this.abort.abort();
     await Promise.all(this.streams);
