@@ -1,10 +1,10 @@
 // The operator: configuration, logger, HTTP endpoints, leader election, manager;
 // SIGTERM drains the queue, hands the leader Lease back and exits 0.
-import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, helpRequested, loadConfig, usage } from './config';
 import { LeaderElector, leaderIdentity } from './controller/leader';
 import { Manager } from './controller/manager';
 import { KubeClient } from './kube/client';
+import { KubeConfigError, loadKubeConfig } from './kube/kubeconfig';
 import { KubeLeaseStore } from './kube/lease';
 import { createLogger } from './observability/logger';
 import { metrics } from './observability/metrics';
@@ -26,9 +26,15 @@ export async function runOperator(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel, config.logFormat);
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  const client = new KubeClient(kubeConfig, (code, method, host) => metrics.countRequest(code, method, host));
+  let kubeContext;
+  try {
+    kubeContext = loadKubeConfig();
+  } catch (err) {
+    if (!(err instanceof KubeConfigError)) throw err;
+    console.error(`msop: ${err.message}`);
+    process.exit(2);
+  }
+  const client = new KubeClient(kubeContext, (code, method, host) => metrics.countRequest(code, method, host));
 
   // Losing the Lease ends the process at once, as controller-runtime does: no write
   // may follow, and Kubernetes restarts the pod as a fresh standby.
@@ -80,7 +86,7 @@ export async function runOperator(): Promise<void> {
 
   log.info(
     {
-      cluster: kubeConfig.getCurrentCluster()?.server,
+      cluster: kubeContext.cluster.server,
       watchNamespaces: config.watchNamespaces,
       shardSelector: config.shardSelector,
       leaderElection: elector

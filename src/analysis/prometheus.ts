@@ -1,4 +1,5 @@
-import { Agent, fetch, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { undici } from './undici';
 import {
   MultipleSeriesError,
   NaNError,
@@ -67,14 +68,14 @@ export class PrometheusProvider implements MetricsProvider {
   private readonly base: string;
   private readonly timeoutMs: number;
   private readonly headers: Record<string, string>;
-  // One Agent per custom CA; without one, undici's global dispatcher and system roots apply.
-  private readonly dispatcher: Dispatcher | undefined;
+  // One Agent per custom CA, made at the first query; without one, undici's global dispatcher and
+  // system roots apply.
+  private dispatcher: Dispatcher | undefined;
 
   constructor(private readonly options: PrometheusOptions) {
     this.base = options.address.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_PROMETHEUS_TIMEOUT_MS;
     this.headers = { ...options.headers, ...authorization(options.auth) };
-    this.dispatcher = options.ca ? new Agent({ connect: { ca: options.ca } }) : undefined;
   }
 
   async query(promql: string, at?: Date): Promise<number> {
@@ -148,6 +149,8 @@ export class PrometheusProvider implements MetricsProvider {
     const form = new URLSearchParams({ ...params, timeout: String(this.timeoutMs / 1000) });
     let status: number;
     let text: string;
+    const { Agent, fetch } = await undici();
+    if (this.options.ca) this.dispatcher ??= new Agent({ connect: { ca: this.options.ca } });
     try {
       const response = await fetch(this.base + path, {
         method: 'POST',

@@ -1,6 +1,6 @@
 // Release webhooks: an HTTP POST with a JSON body; a 2xx answer in time is a pass, another answer a
 // failure, and no answer (a timeout, a refused connection) is missing data, not a verdict.
-import { fetch } from 'undici';
+import { undici } from './undici';
 
 export type WebhookType = 'pre-rollout' | 'rollout' | 'confirm-promotion' | 'post-rollout' | 'rollback';
 
@@ -38,6 +38,7 @@ export async function callWebhook(
   payload: Omit<WebhookPayload, 'type' | 'metadata'>,
 ): Promise<WebhookOutcome> {
   const timeout = (hook.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1_000;
+  const { fetch } = await undici();
   try {
     const response = await fetch(hook.url, {
       method: 'POST',

@@ -1,12 +1,12 @@
 // `kubectl msop`: the command runner. Parsing (args.ts) and drawing
 // (status-view.ts) are pure; this file does the I/O. bin/kubectl-msop calls main().
-import { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ANNOTATION_ACTION, API_VERSION, KIND, type ReleaseAction } from '../api/constants';
 import type { Microservice } from '../api/types';
 import type { WatchEvent } from '../kube/client';
 import { KubeClient } from '../kube/client';
-import { ApiError, errorMessage, isGone, isNotFound } from '../kube/errors';
+import { ApiError, errorMessage, isGone, isNotFound, UnreachableError } from '../kube/errors';
+import { loadKubeConfig } from '../kube/kubeconfig';
 import { resourcePath, resourceType } from '../kube/resources';
 import { type CommandArgs, parseArgs, USAGE } from './args';
 import { effectiveValue, renderExplain } from './explain-view';
@@ -263,29 +263,20 @@ function describeError(err: unknown, args: CommandArgs): string {
   if (err instanceof ApiError && err.statusCode === 403) {
     return `not allowed to ${args.command === 'status' || args.command === 'explain' ? 'read' : 'change'} microservice "${args.name}": ${err.message}`;
   }
+  if (err instanceof UnreachableError) return err.message;
   const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-  if (err instanceof TypeError && err.message === 'fetch failed') return `cannot reach the API server${cause}`;
   return `${errorMessage(err)}${cause}`;
 }
 
-/** The real connection: KubeConfig.loadFromDefault() (KUBECONFIG, ~/.kube/config, in-cluster), plus the flags. */
+/** The real connection: --kubeconfig, else $KUBECONFIG, in-cluster, ~/.kube/config; --context and -n on top. */
 export function connect(args: CommandArgs): { api: MicroserviceApi; namespace: string } {
-  const kubeConfig = new KubeConfig();
+  let context;
   try {
-    if (args.kubeconfig) kubeConfig.loadFromFile(args.kubeconfig);
-    else kubeConfig.loadFromDefault();
+    context = loadKubeConfig({ file: args.kubeconfig, context: args.context });
   } catch (err) {
     throw new CliError(`cannot load the kubeconfig: ${errorMessage(err)}`);
   }
-  if (args.context) {
-    if (!kubeConfig.getContextObject(args.context)) {
-      throw new CliError(`context "${args.context}" not found in the kubeconfig`);
-    }
-    kubeConfig.setCurrentContext(args.context);
-  }
-  const namespace =
-    args.namespace ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default';
-  return { api: kubeApi(new KubeClient(kubeConfig)), namespace };
+  return { api: kubeApi(new KubeClient(context)), namespace: args.namespace ?? context.namespace ?? 'default' };
 }
 
 export function kubeApi(client: KubeClient): MicroserviceApi {

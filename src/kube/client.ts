@@ -1,12 +1,14 @@
-// The only place that talks HTTP to the Kubernetes API. Authentication and TLS
-// come from client-node's KubeConfig; the verbs are the few msop needs.
-import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
-import type { KubernetesObject } from '@kubernetes/client-node';
+// The only place that talks HTTP to the Kubernetes API, over node:http(s) with one keep-alive pool.
+// Authentication and TLS come from the resolved kubeconfig context (auth.ts); the verbs are the few
+// msop needs.
+import http from 'node:http';
+import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
-import { fetch } from 'undici';
-import type { Dispatcher } from 'undici';
-import { ApiError, isNotFound } from './errors';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { ClusterAuth, type TlsMaterial } from './auth';
+import { ApiError, isNotFound, UnreachableError } from './errors';
+import type { KubeContext } from './kubeconfig';
 import { resourcePath, resourceType } from './resources';
 
 export interface ObjectList<T> {
@@ -18,6 +20,8 @@ export interface WatchEvent<T> {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
   object: T;
 }
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 type Query = Record<string, string | number | boolean | undefined>;
 
@@ -42,80 +46,101 @@ const MERGE_TYPE = 'application/merge-patch+json';
 const JSON_PATCH_TYPE = 'application/json-patch+json';
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-/** How long one connection pool serves before a new one picks up rotated client certificates. */
-const DISPATCHER_MAX_AGE_MS = 10 * 60_000;
-
 /** Told of every request: its status code ("<error>" when no answer came), method and host. */
 export type RequestObserver = (code: number | '<error>', method: string, host: string) => void;
 
+function readBody(response: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.on('end', () => resolve(Buffer.concat(chunks).toString()));
+    response.on('error', reject);
+  });
+}
+
 export class KubeClient {
-  private dispatcher?: { value: Dispatcher | undefined; createdAt: number };
+  readonly auth: ClusterAuth;
+  /** One pool per TLS material: a rotated certificate gets a new pool, the old one drains and closes. */
+  private agent?: { tls: string; value: http.Agent };
 
   constructor(
-    readonly kubeConfig: KubeConfig,
+    readonly context: KubeContext,
     private readonly observe: RequestObserver = () => undefined,
-  ) {}
-
-  /**
-   * client-node builds a new undici Agent for every request, so every call would open a fresh TLS
-   * connection. Keep the first one as a shared pool; headers (tokens) are still taken per request.
-   */
-  private pooled(fresh: Dispatcher | undefined): Dispatcher | undefined {
-    const now = Date.now();
-    if (!this.dispatcher || now - this.dispatcher.createdAt > DISPATCHER_MAX_AGE_MS) {
-      const old = this.dispatcher?.value;
-      this.dispatcher = { value: fresh, createdAt: now };
-      // Let requests in flight on the old pool finish before closing it.
-      if (old && old !== fresh) void old.close().catch(() => undefined);
-      return fresh;
-    }
-    if (fresh && fresh !== this.dispatcher.value) void fresh.close().catch(() => undefined);
-    return this.dispatcher.value;
+  ) {
+    this.auth = new ClusterAuth(context);
   }
 
-  private async send(method: HttpMethod, path: string, options: RequestOptions = {}) {
-    const cluster = this.kubeConfig.getCurrentCluster();
-    if (!cluster)
-      throw new Error('The kubeconfig has no current cluster; set a context with `kubectl config use-context`');
-    const url = new URL(cluster.server.replace(/\/$/, '') + path);
+  private pool(secure: boolean, tls: TlsMaterial): http.Agent {
+    const key = JSON.stringify(tls);
+    if (this.agent?.tls !== key) {
+      const old = this.agent?.value;
+      const options = { keepAlive: true, ...tls };
+      this.agent = { tls: key, value: secure ? new https.Agent(options) : new http.Agent(options) };
+      // Requests in flight (watches too) finish on the old pool; its idle sockets close now, the rest
+      // as they come free.
+      if (old) {
+        for (const sockets of Object.values(old.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+        old.on('free', (socket: { destroy(): void }) => socket.destroy());
+      }
+    }
+    return this.agent.value;
+  }
+
+  private async send(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
+    const url = new URL(this.context.cluster.server + path);
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
-    const ctx = new RequestContext(url.toString(), method);
-    await this.kubeConfig.applySecurityAuthentication(ctx);
-    const headers: Record<string, string> = { ...ctx.getHeaders(), accept: options.accept ?? JSON_TYPE };
-    if (options.body !== undefined) headers['content-type'] = options.contentType ?? JSON_TYPE;
+    const { headers, tls } = await this.auth.credentials();
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const secure = url.protocol === 'https:';
     const signals = [
       options.signal,
       options.timeoutMs === 0 ? undefined : AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-    ];
-    let response;
+    ].filter((s): s is AbortSignal => s !== undefined);
+    let response: IncomingMessage;
     try {
-      response = await fetch(url, {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        dispatcher: this.pooled(ctx.getDispatcher() as Dispatcher | undefined),
-        signal: AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined)),
+      response = await new Promise<IncomingMessage>((resolve, reject) => {
+        const request = (secure ? https : http).request(url, {
+          method,
+          agent: this.pool(secure, tls),
+          headers: {
+            ...headers,
+            accept: options.accept ?? JSON_TYPE,
+            ...(body === undefined
+              ? {}
+              : { 'content-type': options.contentType ?? JSON_TYPE, 'content-length': Buffer.byteLength(body) }),
+          },
+          signal: AbortSignal.any(signals),
+        });
+        request.on('response', resolve);
+        request.on('error', reject);
+        request.end(body);
       });
     } catch (err) {
       this.observe('<error>', method, url.host);
-      throw err;
+      if (options.signal?.aborted) throw err;
+      const reason =
+        (err as Error).name === 'AbortError'
+          ? `no answer in ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`
+          : (err as Error).message;
+      throw new UnreachableError(`cannot reach the API server at ${url.host}: ${reason}`, { cause: err });
     }
-    this.observe(response.status, method, url.host);
-    if (!response.ok) {
-      throw ApiError.fromResponse(method, url.pathname, response.status, await response.text());
+    const status = response.statusCode ?? 0;
+    this.observe(status, method, url.host);
+    if (status < 200 || status > 299) {
+      if (status === 401) this.auth.rejected();
+      throw ApiError.fromResponse(method, url.pathname, status, await readBody(response));
     }
     return response;
   }
 
   async request<T>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
-    const response = await this.send(method, path, options);
-    return (await response.json()) as T;
+    return JSON.parse(await readBody(await this.send(method, path, options))) as T;
   }
 
   get<T extends KubernetesObject>(apiVersion: string, kind: string, namespace: string, name: string): Promise<T> {
-    return this.request<T>(HttpMethod.GET, resourcePath(resourceType(apiVersion, kind), namespace, name));
+    return this.request<T>('GET', resourcePath(resourceType(apiVersion, kind), namespace, name));
   }
 
   list<T extends KubernetesObject>(
@@ -124,21 +149,21 @@ export class KubeClient {
     namespace?: string,
     query?: Query,
   ): Promise<ObjectList<T>> {
-    return this.request<ObjectList<T>>(HttpMethod.GET, resourcePath(resourceType(apiVersion, kind), namespace), {
+    return this.request<ObjectList<T>>('GET', resourcePath(resourceType(apiVersion, kind), namespace), {
       query,
     });
   }
 
   create<T extends KubernetesObject>(object: T): Promise<T> {
     const type = resourceType(object.apiVersion!, object.kind!);
-    return this.request<T>(HttpMethod.POST, resourcePath(type, object.metadata?.namespace), { body: object });
+    return this.request<T>('POST', resourcePath(type, object.metadata?.namespace), { body: object });
   }
 
   /** Server-side apply: the field manager owns exactly the fields sent. */
   apply<T extends KubernetesObject>(object: T, fieldManager: string): Promise<T> {
     const type = resourceType(object.apiVersion!, object.kind!);
     const path = resourcePath(type, object.metadata?.namespace, object.metadata?.name);
-    return this.request<T>(HttpMethod.PATCH, path, {
+    return this.request<T>('PATCH', path, {
       query: { fieldManager, force: true },
       body: object,
       contentType: APPLY_TYPE,
@@ -149,7 +174,7 @@ export class KubeClient {
   applyStatus<T extends KubernetesObject>(object: T, fieldManager: string): Promise<T> {
     const type = resourceType(object.apiVersion!, object.kind!);
     const path = `${resourcePath(type, object.metadata?.namespace, object.metadata?.name)}/status`;
-    return this.request<T>(HttpMethod.PATCH, path, {
+    return this.request<T>('PATCH', path, {
       query: { fieldManager, force: true },
       body: object,
       contentType: APPLY_TYPE,
@@ -164,7 +189,7 @@ export class KubeClient {
     patch: unknown,
   ): Promise<T> {
     const path = resourcePath(resourceType(apiVersion, kind), namespace, name);
-    return this.request<T>(HttpMethod.PATCH, path, { body: patch, contentType: MERGE_TYPE });
+    return this.request<T>('PATCH', path, { body: patch, contentType: MERGE_TYPE });
   }
 
   /** A JSON patch; `test` operations make it fail rather than change an object that moved on. */
@@ -176,22 +201,23 @@ export class KubeClient {
     operations: JsonPatchOperation[],
   ): Promise<T> {
     const path = resourcePath(resourceType(apiVersion, kind), namespace, name);
-    return this.request<T>(HttpMethod.PATCH, path, { body: operations, contentType: JSON_PATCH_TYPE });
+    return this.request<T>('PATCH', path, { body: operations, contentType: JSON_PATCH_TYPE });
   }
 
   /** Sets replicas through the scale subresource, leaving every other field and its owner alone. */
   async scale(apiVersion: string, kind: string, namespace: string, name: string, replicas: number): Promise<void> {
     const path = `${resourcePath(resourceType(apiVersion, kind), namespace, name)}/scale`;
-    await this.request(HttpMethod.PATCH, path, { body: { spec: { replicas } }, contentType: MERGE_TYPE });
+    await this.request('PATCH', path, { body: { spec: { replicas } }, contentType: MERGE_TYPE });
   }
 
   /** Deletes only the object with this uid, so a same-named replacement is never hit. */
   async delete(apiVersion: string, kind: string, namespace: string, name: string, uid: string): Promise<void> {
     const path = resourcePath(resourceType(apiVersion, kind), namespace, name);
     try {
-      await this.send(HttpMethod.DELETE, path, {
+      const response = await this.send('DELETE', path, {
         body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid }, propagationPolicy: 'Background' },
       });
+      response.resume();
     } catch (err) {
       // Already gone is what a delete wants; failing the reconcile for it would throw its other work away.
       if (!isNotFound(err)) throw err;
@@ -209,13 +235,13 @@ export class KubeClient {
     onEvent: (event: WatchEvent<T>) => void,
     signal: AbortSignal,
   ): Promise<void> {
-    const response = await this.send(HttpMethod.GET, path, {
+    const response = await this.send('GET', path, {
       query: { ...query, watch: true },
       accept,
       signal,
       timeoutMs: 0,
     });
-    const lines = createInterface({ input: Readable.fromWeb(response.body as never), crlfDelay: Infinity });
+    const lines = createInterface({ input: response, crlfDelay: Infinity });
     for await (const line of lines) {
       if (line.trim() === '') continue;
       onEvent(JSON.parse(line) as WatchEvent<T>);

@@ -35,6 +35,11 @@ export class ApiError extends Error {
   }
 }
 
+/** No answer came: the connection failed or timed out. The message names the server and the reason. */
+export class UnreachableError extends Error {
+  override name = 'UnreachableError';
+}
+
 /** A condition that needs a person: retrying alone will not fix it. */
 export class TerminalError extends Error {
   constructor(

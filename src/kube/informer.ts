@@ -1,7 +1,6 @@
 // A list-and-watch cache for one kind, wrapped once so every informer restarts
 // with backoff, relists on 410 Gone, and is restarted by a watchdog when the
 // stream goes silent for longer than the server-side watch timeout allows.
-import { HttpMethod } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Backoff } from './backoff';
@@ -148,7 +147,7 @@ export class Informer<T extends KubernetesObject> {
     let continueToken: string | undefined;
     let resourceVersion: string;
     do {
-      const page = await this.client.request<ObjectList<T>>(HttpMethod.GET, this.path, {
+      const page = await this.client.request<ObjectList<T>>('GET', this.path, {
         query: { labelSelector: this.options.labelSelector, limit: PAGE_SIZE, continue: continueToken },
         accept: this.options.metadataOnly ? METADATA_LIST : undefined,
         signal: this.abort.signal,

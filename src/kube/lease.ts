@@ -1,7 +1,7 @@
 // The coordination.k8s.io/v1 Lease that leader election holds: read, create, and
 // replace with the resourceVersion it was read at, so two replicas that race for
 // it cannot both win (the loser gets 409 Conflict).
-import { HttpMethod } from '@kubernetes/client-node';
+
 import type { KubeClient } from './client';
 import { isNotFound } from './errors';
 import { resourcePath, resourceType } from './resources';
@@ -55,7 +55,7 @@ export class KubeLeaseStore implements LeaseStore {
 
   async get(): Promise<Lease | undefined> {
     try {
-      return await this.client.request<Lease>(HttpMethod.GET, resourcePath(LEASE, this.namespace, this.name), {
+      return await this.client.request<Lease>('GET', resourcePath(LEASE, this.namespace, this.name), {
         timeoutMs: this.timeoutMs,
       });
     } catch (err) {
@@ -71,7 +71,7 @@ export class KubeLeaseStore implements LeaseStore {
       metadata: { name: this.name, namespace: this.namespace, labels: { 'app.kubernetes.io/managed-by': 'msop' } },
       spec,
     };
-    return this.client.request<Lease>(HttpMethod.POST, resourcePath(LEASE, this.namespace), {
+    return this.client.request<Lease>('POST', resourcePath(LEASE, this.namespace), {
       body: lease,
       timeoutMs: this.timeoutMs,
     });
@@ -80,7 +80,7 @@ export class KubeLeaseStore implements LeaseStore {
   update(lease: Lease, spec: LeaseSpec): Promise<Lease> {
     // PUT with the resourceVersion we read: a compare-and-swap on the whole record.
     const body: Lease = { ...lease, apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', spec };
-    return this.client.request<Lease>(HttpMethod.PUT, resourcePath(LEASE, this.namespace, this.name), {
+    return this.client.request<Lease>('PUT', resourcePath(LEASE, this.namespace, this.name), {
       body,
       timeoutMs: this.timeoutMs,
     });

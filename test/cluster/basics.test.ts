@@ -1,5 +1,4 @@
 // The walking skeleton's core promises, against the real control plane.
-import { HttpMethod } from '@kubernetes/client-node';
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Microservice } from '../../src/api/types';
 import {
@@ -158,7 +157,7 @@ test('autoscaling renders an HPA, leaves replicas to it, and removing it prunes 
   );
   expect(managedReplicas).toBe(false);
 
-  await client.request(HttpMethod.PATCH, `/apis/msop.dev/v1alpha1/namespaces/${ns.name}/microservices/scaled`, {
+  await client.request('PATCH', `/apis/msop.dev/v1alpha1/namespaces/${ns.name}/microservices/scaled`, {
     body: [{ op: 'remove', path: '/spec/autoscaling' }],
     contentType: 'application/json-patch+json',
   });

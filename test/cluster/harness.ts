@@ -1,7 +1,6 @@
 // Shared helpers for cluster tests: a client for the test cluster, a fresh
 // namespace per test, the operator run in-process, kubectl, and polling with a
 // deadline. Nothing here fakes the API server.
-import { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,13 +14,12 @@ import type { Microservice, MicroserviceSpec } from '../../src/api/types';
 import { Manager, type ManagerOptions } from '../../src/controller/manager';
 import { type JsonPatchOperation, KubeClient } from '../../src/kube/client';
 import { isNotFound } from '../../src/kube/errors';
+import { type KubeContext, loadKubeConfig } from '../../src/kube/kubeconfig';
 
 const run = promisify(execFile);
 
-export function testKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromFile(process.env.MSOP_TEST_KUBECONFIG!);
-  return kc;
+export function testKubeConfig(): KubeContext {
+  return loadKubeConfig({ file: process.env.MSOP_TEST_KUBECONFIG! });
 }
 
 /** A real client that also counts the writes it sends, so tests can assert "no writes". */
@@ -270,9 +268,7 @@ export async function helmResult(...args: string[]): Promise<{ code: number; out
  * so whatever uses it gets exactly that user's permissions. Returns its path.
  */
 export function impersonatingKubeconfig(user: string): string {
-  const kc = testKubeConfig();
-  const cluster = kc.getCurrentCluster()!;
-  const admin = kc.getCurrentUser()!;
+  const { cluster, user: admin } = testKubeConfig();
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'msop-kubeconfig-')), 'kubeconfig.yaml');
   const config = {
     apiVersion: 'v1',

@@ -43,12 +43,12 @@ beforeAll(async () => {
         kubernetes_sd_configs: [
           {
             role: 'pod',
-            api_server: kc.getCurrentCluster()!.server,
+            api_server: kc.cluster.server,
             namespaces: { names: [ns.name] },
             tls_config: {
-              ca_file: kc.getCurrentCluster()!.caFile,
-              cert_file: kc.getCurrentUser()!.certFile,
-              key_file: kc.getCurrentUser()!.keyFile,
+              ca_file: kc.cluster.caFile,
+              cert_file: kc.user.certFile,
+              key_file: kc.user.keyFile,
             },
           },
         ],

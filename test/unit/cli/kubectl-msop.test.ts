@@ -1,9 +1,11 @@
 // The command runner against a fake API: what it sends, what it prints, its exit codes.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Microservice } from '../../../src/api/types';
 import { USAGE } from '../../../src/cli/args';
-import { type CliDeps, type MicroserviceApi, runCli } from '../../../src/cli/kubectl-msop';
+import { type CliDeps, kubeApi, type MicroserviceApi, runCli } from '../../../src/cli/kubectl-msop';
 import { renderStatus } from '../../../src/cli/status-view';
-import type { WatchEvent } from '../../../src/kube/client';
+import { KubeClient, type WatchEvent } from '../../../src/kube/client';
 import { ApiError } from '../../../src/kube/errors';
 import { NOW, atStep2, manualGate, ready } from './fixtures';
 
@@ -182,13 +184,23 @@ describe('kubectl msop errors', () => {
   });
 
   test('an unreachable API server', async () => {
-    const api = new FakeApi({});
-    api.mergePatch = async () => {
-      throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:6443') });
-    };
-    const h = harness(api);
+    // A real client to a loopback port nothing listens on: the error is the one users would see.
+    const server = await new Promise<Server>((resolve) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const port = (server.address() as AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve));
+    const client = new KubeClient({
+      name: 'test',
+      cluster: { server: `http://127.0.0.1:${port}`, insecureSkipTLSVerify: false },
+      user: {},
+    });
+    const h = harness(kubeApi(client));
     expect(await h.run('abort', 'orders')).toBe(1);
-    expect(h.stderr()).toBe('Error: cannot reach the API server: connect ECONNREFUSED 127.0.0.1:6443\n');
+    expect(h.stderr()).toBe(
+      `Error: cannot reach the API server at 127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`,
+    );
   });
 
   test.each([[['frob', 'orders']], [['promote']], [['status', '--bogus', 'orders']]])(
