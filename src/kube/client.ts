@@ -61,7 +61,7 @@ function readBody(response: IncomingMessage): Promise<string> {
 export class KubeClient {
   readonly auth: ClusterAuth;
   /** One pool per TLS material: a rotated certificate gets a new pool, the old one drains and closes. */
-  private agent?: { tls: string; value: http.Agent };
+  private agent?: { tls: TlsMaterial; value: http.Agent };
 
   constructor(
     readonly context: KubeContext,
@@ -71,11 +71,11 @@ export class KubeClient {
   }
 
   private pool(secure: boolean, tls: TlsMaterial): http.Agent {
-    const key = JSON.stringify(tls);
-    if (this.agent?.tls !== key) {
+    const same = (Object.keys(tls) as (keyof TlsMaterial)[]).every((key) => this.agent?.tls[key] === tls[key]);
+    if (!this.agent || !same) {
       const old = this.agent?.value;
       const options = { keepAlive: true, ...tls };
-      this.agent = { tls: key, value: secure ? new https.Agent(options) : new http.Agent(options) };
+      this.agent = { tls, value: secure ? new https.Agent(options) : new http.Agent(options) };
       // Requests in flight (watches too) finish on the old pool; its idle sockets close now, the rest
       // as they come free.
       if (old) {

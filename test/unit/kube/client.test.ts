@@ -3,8 +3,11 @@
 // same client against a real API server.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeClient, type WatchEvent } from '../../../src/kube/client';
 import { ApiError, UnreachableError } from '../../../src/kube/errors';
+
+type Named = { metadata: { name: string } };
 
 interface Seen {
   method?: string;
@@ -58,7 +61,7 @@ function json(status: number, body: unknown) {
 
 test('server-side apply: the path, the query, the content type, the credentials, and the answer parsed', async () => {
   handle = json(200, { kind: 'ConfigMap', metadata: { name: 'a', resourceVersion: '7' } });
-  const written = await client.apply(
+  const written = await client.apply<KubernetesObject>(
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'shop' } },
     'msop',
   );
@@ -78,6 +81,16 @@ test('server-side apply: the path, the query, the content type, the credentials,
     connection: 'keep-alive',
   });
   expect(codes).toEqual([200]);
+});
+
+test('requests share one keep-alive connection', async () => {
+  const ports: number[] = [];
+  handle = (req, res) => {
+    ports.push(req.socket.remotePort!);
+    json(200, { items: [], metadata: {} })(req, res);
+  };
+  for (let i = 0; i < 3; i++) await client.list('v1', 'ConfigMap', 'shop');
+  expect(new Set(ports).size).toBe(1);
 });
 
 test('a Status answer becomes an ApiError with the server message; a 404 on delete is what delete wants', async () => {
@@ -109,10 +122,10 @@ describe('watch', () => {
   const line = (name: string) => `${JSON.stringify({ type: 'ADDED', object: { metadata: { name } } })}\n`;
 
   test('events arrive line by line, split anywhere, and a clean close resolves', async () => {
-    const events: WatchEvent<{ metadata: { name: string } }>[] = [];
+    const events: WatchEvent<Named>[] = [];
     const both = line('a') + line('b');
     start(both.slice(0, 10), (_req, res) => res.end(both.slice(10)));
-    await client.watch(
+    await client.watch<Named>(
       '/api/v1/pods',
       { resourceVersion: '5' },
       undefined,
@@ -127,24 +140,12 @@ describe('watch', () => {
     const names: string[] = [];
     start(line('a'), (req) => req.socket.destroy());
     await expect(
-      client.watch(
-        '/w',
-        {},
-        undefined,
-        (e: WatchEvent<{ metadata: { name: string } }>) => names.push(e.object.metadata.name),
-        new AbortController().signal,
-      ),
+      client.watch<Named>('/w', {}, undefined, (e) => names.push(e.object.metadata.name), new AbortController().signal),
     ).rejects.toThrow();
     const abort = new AbortController();
     start(line('b'), () => abort.abort());
     await expect(
-      client.watch(
-        '/w',
-        {},
-        undefined,
-        (e: WatchEvent<{ metadata: { name: string } }>) => names.push(e.object.metadata.name),
-        abort.signal,
-      ),
+      client.watch<Named>('/w', {}, undefined, (e) => names.push(e.object.metadata.name), abort.signal),
     ).rejects.toThrow();
     expect(names).toEqual(['a', 'b']);
   });
