@@ -8,6 +8,7 @@
 //                      --node-options="--max-old-space-size=96"   (NODE_OPTIONS of the operator)
 //                      --no-build                                 (run dist/ as it is)
 //                      --comparator                               (only the comparator, no cluster)
+//                      --memory-only                              (only the memory table)
 //                      --comparator-runs=5 ...]                   (see bench/comparator.mts)
 //   npm run bench -- --peers [...]: see bench/peers.mts
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -31,6 +32,7 @@ const MICROSERVICES = flag('microservices', 100);
 const SAMPLES = flag('samples', 10);
 const FAILOVER_RUNS = flag('failover-runs', 3);
 const KEEP = process.argv.includes('--keep');
+const MEMORY_ONLY = process.argv.includes('--memory-only');
 const NODE_OPTIONS = process.argv.find((a) => a.startsWith('--node-options='))?.slice('--node-options='.length) ?? '';
 const CLUSTER = process.env.CLUSTER_NAME ?? 'msop-bench';
 
@@ -254,21 +256,25 @@ try {
     await sleep(200);
   }
   const memory = await memoryBench();
-  const failover = await failoverBench();
+  const failover = MEMORY_ONLY ? [] : await failoverBench();
   console.log(
     `\nmsop operator, Node ${process.versions.node}${NODE_OPTIONS ? ` (NODE_OPTIONS=${NODE_OPTIONS})` : ''}, ` +
       `${SAMPLES} samples a second apart (MiB)\n`,
   );
   console.log(table(['state', 'RSS median', 'RSS min', 'RSS max', 'heap used median'], memory));
-  console.log(`\nleader failover after SIGKILL (lease 15 s, renew deadline 10 s, retry 2 s), ${FAILOVER_RUNS} runs:\n`);
-  console.log(
-    table(
-      ['median', 'min', 'max'],
-      [[median(failover), Math.min(...failover), Math.max(...failover)].map((s) => `${s.toFixed(1)} s`)],
-    ),
-  );
+  if (!MEMORY_ONLY) {
+    console.log(
+      `\nleader failover after SIGKILL (lease 15 s, renew deadline 10 s, retry 2 s), ${FAILOVER_RUNS} runs:\n`,
+    );
+    console.log(
+      table(
+        ['median', 'min', 'max'],
+        [[median(failover), Math.min(...failover), Math.max(...failover)].map((s) => `${s.toFixed(1)} s`)],
+      ),
+    );
+  }
 } finally {
   await Promise.all(running.map((op) => stop(op, 'SIGKILL')));
   if (!KEEP) sh('hack/cluster/down.sh');
 }
-comparatorBench();
+if (!MEMORY_ONLY) comparatorBench();

@@ -18,6 +18,11 @@ export class KindCache<T extends KubernetesObject> {
     return this.informers.flatMap((informer) => informer.list(namespace));
   }
 
+  /** The objects of a namespace whose index label (the owned kinds: msop.dev/microservice) has this value. */
+  listByLabel(namespace: string, value: string): T[] {
+    return this.informers.flatMap((informer) => informer.listByLabel(namespace, value));
+  }
+
   /** See Informer.recordWrite: read-your-writes for the next reconcile. */
   recordWrite(object: T, readVersion: string | undefined): void {
     const namespace = object.metadata?.namespace;

@@ -1,7 +1,7 @@
 // Wires informers to the work queue and runs the workers. Informer callbacks
 // only enqueue keys; everything else happens in reconcile.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { GROUP, KIND, LABEL_MANAGED_BY, MANAGED_BY } from '../api/constants';
+import { GROUP, KIND, LABEL_MANAGED_BY, LABEL_MICROSERVICE, MANAGED_BY } from '../api/constants';
 import type { Environment } from '../api/environment.generated';
 import type { Microservice } from '../api/types';
 import type { OperatorConfig } from '../config';
@@ -68,7 +68,7 @@ export class Manager {
     const informersFor = <T extends KubernetesObject>(
       apiVersion: string,
       kind: string,
-      extra: { labelSelector?: string; metadataOnly?: boolean; optional?: boolean } = {},
+      extra: { labelSelector?: string; metadataOnly?: boolean; optional?: boolean; indexLabel?: string } = {},
     ) => {
       const created = namespaces.map(
         (namespace) => new Informer<T>(client, { apiVersion, kind, namespace, ...extra }, log),
@@ -93,6 +93,7 @@ export class Manager {
     for (const { apiVersion, kind } of [...ownedKinds, { apiVersion: 'apps/v1', kind: 'ReplicaSet' }]) {
       const kindInformers = informersFor<KubernetesObject>(apiVersion, kind, {
         labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}`,
+        indexLabel: LABEL_MICROSERVICE,
       });
       for (const informer of kindInformers) informer.on((_type, object) => this.enqueueOwner(object));
       owned[kind] = new KindCache(kindInformers);

@@ -599,7 +599,8 @@ export class Reconciler {
     const { namespace = '', uid = '' } = owner.metadata;
     const wanted = new Set(rendered.map((o) => `${o.kind}/${o.metadata?.name}`));
     for (const { apiVersion, kind } of ownedKinds) {
-      for (const live of this.deps.owned[kind]?.list(namespace) ?? []) {
+      // Every child carries msop.dev/microservice (childMetadata), so the index finds them all.
+      for (const live of this.deps.owned[kind]?.listByLabel(namespace, owner.metadata.name ?? '') ?? []) {
         const name = live.metadata?.name ?? '';
         if (wanted.has(`${kind}/${name}`) || !isControlledBy(live, uid)) continue;
         await this.deps.client.delete(apiVersion, kind, namespace, name, live.metadata!.uid!);
@@ -625,11 +626,8 @@ export class Reconciler {
   /** The ReplicaSets msop made for a track (canary, baseline) of this Microservice. */
   private trackReplicaSets(microservice: Microservice, track: string): V1ReplicaSet[] {
     const { namespace = '', name = '', uid = '' } = microservice.metadata;
-    return (this.deps.owned.ReplicaSet?.list(namespace) ?? []).filter(
-      (rs) =>
-        rs.metadata?.labels?.[LABEL_TRACK] === track &&
-        rs.metadata?.labels?.[LABEL_MICROSERVICE] === name &&
-        isControlledBy(rs, uid),
+    return (this.deps.owned.ReplicaSet?.listByLabel(namespace, name) ?? []).filter(
+      (rs) => rs.metadata?.labels?.[LABEL_TRACK] === track && isControlledBy(rs, uid),
     ) as V1ReplicaSet[];
   }
 

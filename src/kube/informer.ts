@@ -26,6 +26,8 @@ export interface InformerOptions {
   optional?: boolean;
   /** The server closes each watch after this long; a clean close just resumes. */
   watchTimeoutSeconds?: number;
+  /** A label to look objects up by (within a namespace) without scanning the whole cache. */
+  indexLabel?: string;
 }
 
 const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
@@ -37,6 +39,8 @@ export const objectKey = (o: KubernetesObject): string =>
 
 export class Informer<T extends KubernetesObject> {
   private readonly cache = new Map<string, T>();
+  /** `namespace/value of indexLabel` → cache keys: a reconcile finds its children without an O(N) scan. */
+  private readonly index = new Map<string, Set<string>>();
   private readonly handlers: InformerHandler<T>[] = [];
   // Jittered: when the API server comes back, every informer of every replica would otherwise relist at once.
   private readonly backoff = new Backoff(1_000, 30_000, Math.random);
@@ -71,6 +75,43 @@ export class Informer<T extends KubernetesObject> {
     return namespace === undefined ? all : all.filter((o) => o.metadata?.namespace === namespace);
   }
 
+  /** The objects of a namespace whose indexLabel has this value (none without an indexLabel). */
+  listByLabel(namespace: string, value: string): T[] {
+    const keys = this.index.get(`${namespace}/${value}`) ?? [];
+    return [...keys].map((key) => this.cache.get(key)!);
+  }
+
+  private indexKey(object: T | undefined): string | undefined {
+    const value = this.options.indexLabel && object?.metadata?.labels?.[this.options.indexLabel];
+    return value === undefined || value === '' ? undefined : `${object?.metadata?.namespace ?? ''}/${value}`;
+  }
+
+  /** Every cache write goes through here and remove(), so the index always matches the cache. */
+  private put(key: string, object: T): void {
+    const before = this.indexKey(this.cache.get(key));
+    const after = this.indexKey(object);
+    this.cache.set(key, object);
+    if (before === after) return;
+    if (before !== undefined) this.unindex(before, key);
+    if (after !== undefined) {
+      let keys = this.index.get(after);
+      if (!keys) this.index.set(after, (keys = new Set()));
+      keys.add(key);
+    }
+  }
+
+  private remove(key: string): void {
+    const before = this.indexKey(this.cache.get(key));
+    this.cache.delete(key);
+    if (before !== undefined) this.unindex(before, key);
+  }
+
+  private unindex(indexKey: string, key: string): void {
+    const keys = this.index.get(indexKey);
+    keys?.delete(key);
+    if (keys?.size === 0) this.index.delete(indexKey);
+  }
+
   hasSynced(): boolean {
     return this.synced;
   }
@@ -84,7 +125,7 @@ export class Informer<T extends KubernetesObject> {
     const key = objectKey(object);
     const cached = this.cache.get(key);
     if (cached && cached.metadata?.resourceVersion !== readVersion) return;
-    this.cache.set(key, this.withTypeMeta(object));
+    this.put(key, this.withTypeMeta(object));
   }
 
   start(): void {
@@ -160,13 +201,13 @@ export class Informer<T extends KubernetesObject> {
 
     for (const [key, previous] of this.cache) {
       if (!fresh.has(key)) {
-        this.cache.delete(key);
+        this.remove(key);
         this.emit('DELETED', previous);
       }
     }
     for (const [key, object] of fresh) {
       const previous = this.cache.get(key);
-      this.cache.set(key, object);
+      this.put(key, object);
       if (!previous) this.emit('ADDED', object);
       else if (previous.metadata?.resourceVersion !== object.metadata?.resourceVersion)
         this.emit('MODIFIED', object, previous);
@@ -222,11 +263,11 @@ export class Informer<T extends KubernetesObject> {
     const key = objectKey(object);
     const previous = this.cache.get(key);
     if (event.type === 'DELETED') {
-      this.cache.delete(key);
+      this.remove(key);
       this.emit('DELETED', object);
       return;
     }
-    this.cache.set(key, object);
+    this.put(key, object);
     this.emit(previous ? 'MODIFIED' : 'ADDED', object, previous);
   }
 
