@@ -23,6 +23,10 @@ RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund \
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
+# A 2 MiB young generation (V8's default grows to 16 MiB per semi-space): about 30% less peak RSS during a
+# release of every Microservice, for about 15% more operator CPU (docs/install.md, Sizing). The chart's
+# extraEnv can set NODE_OPTIONS to something else.
+ENV NODE_OPTIONS=--max-semi-space-size=2
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist

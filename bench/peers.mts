@@ -17,6 +17,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { imageNodeOptions } from './image-node-options.mts';
 
 const ROOT = path.join(import.meta.dirname, '..');
 const arg = (name: string, fallback: string): string =>
@@ -180,7 +181,9 @@ function stop(proc: Proc): Promise<void> {
 }
 
 function startController(c: Cluster, tool: 'msop' | 'argo', namespace: string, argoBin: string): Proc {
-  const env = { ...process.env, KUBECONFIG: c.kubeconfig };
+  const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: c.kubeconfig };
+  // msop as the image runs it; a NODE_OPTIONS of the bench's own environment wins (to compare settings).
+  if (tool === 'msop') env.NODE_OPTIONS = process.env.NODE_OPTIONS ?? imageNodeOptions();
   const child =
     tool === 'msop'
       ? spawn(

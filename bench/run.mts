@@ -5,7 +5,7 @@
 // over several samples. Not a test: it asserts nothing and is not part of `make test`.
 //
 //   npm run bench [-- --microservices=100 --samples=10 --failover-runs=3 --keep
-//                      --node-options="--max-old-space-size=96"   (NODE_OPTIONS of the operator)
+//                      --node-options="--max-old-space-size=96"   (NODE_OPTIONS of the operator; default: the image's)
 //                      --no-build                                 (run dist/ as it is)
 //                      --comparator                               (only the comparator, no cluster)
 //                      --memory-only                              (only the memory table)
@@ -14,6 +14,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { imageNodeOptions } from './image-node-options.mts';
 import { createInterface } from 'node:readline';
 
 // --peers: msop beside Argo Rollouts and the control plane's own pace (bench/peers.mts).
@@ -33,7 +34,9 @@ const SAMPLES = flag('samples', 10);
 const FAILOVER_RUNS = flag('failover-runs', 3);
 const KEEP = process.argv.includes('--keep');
 const MEMORY_ONLY = process.argv.includes('--memory-only');
-const NODE_OPTIONS = process.argv.find((a) => a.startsWith('--node-options='))?.slice('--node-options='.length) ?? '';
+// The operator's NODE_OPTIONS: the image's (the Dockerfile's ENV) unless --node-options says otherwise.
+const NODE_OPTIONS =
+  process.argv.find((a) => a.startsWith('--node-options='))?.slice('--node-options='.length) ?? imageNodeOptions();
 const CLUSTER = process.env.CLUSTER_NAME ?? 'msop-bench';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
