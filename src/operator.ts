@@ -15,25 +15,17 @@ export async function runOperator(): Promise<void> {
     process.stdout.write(usage());
     return;
   }
-  let config;
+  // Bad flags or a bad kubeconfig: one line saying what, exit 2, before anything starts.
+  let config, kubeContext;
   try {
     config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`msop: ${err.message}`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  const log = createLogger(config.logLevel, config.logFormat);
-  let kubeContext;
-  try {
     kubeContext = loadKubeConfig();
   } catch (err) {
-    if (!(err instanceof KubeConfigError)) throw err;
+    if (!(err instanceof ConfigError || err instanceof KubeConfigError)) throw err;
     console.error(`msop: ${err.message}`);
     process.exit(2);
   }
+  const log = createLogger(config.logLevel, config.logFormat);
   const client = new KubeClient(kubeContext, (code, method, host) => metrics.countRequest(code, method, host));
 
   // Losing the Lease ends the process at once, as controller-runtime does: no write

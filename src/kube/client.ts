@@ -59,12 +59,12 @@ function readBody(response: IncomingMessage): Promise<string> {
 }
 
 export class KubeClient {
-  readonly auth: ClusterAuth;
+  private readonly auth: ClusterAuth;
   /** One pool per TLS material: a rotated certificate gets a new pool, the old one drains and closes. */
   private agent?: { tls: TlsMaterial; value: http.Agent };
 
   constructor(
-    readonly context: KubeContext,
+    private readonly context: KubeContext,
     private readonly observe: RequestObserver = () => undefined,
   ) {
     this.auth = new ClusterAuth(context);

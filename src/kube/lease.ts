@@ -1,7 +1,6 @@
 // The coordination.k8s.io/v1 Lease that leader election holds: read, create, and
 // replace with the resourceVersion it was read at, so two replicas that race for
 // it cannot both win (the loser gets 409 Conflict).
-
 import type { KubeClient } from './client';
 import { isNotFound } from './errors';
 import { resourcePath, resourceType } from './resources';
