@@ -225,7 +225,10 @@ export class Manager {
     const owner = object.metadata?.ownerReferences?.find(
       (ref) => ref.controller && ref.kind === KIND && ref.apiVersion.startsWith(`${GROUP}/`),
     );
-    if (owner) this.queue.add(`${object.metadata?.namespace}/${owner.name}`);
+    // A canary ReplicaSet handed over to the Deployment at promotion has no Microservice owner any more; its
+    // label still names it, so the Deployment controller's claim and scaling wake the handover's next step.
+    const name = owner?.name ?? object.metadata?.labels?.[LABEL_MICROSERVICE];
+    if (name) this.queue.add(`${object.metadata?.namespace}/${name}`);
   }
 
   /** The effective Microservice, from the cached Environments and namespace labels. */

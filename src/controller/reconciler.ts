@@ -55,6 +55,8 @@ import { comparatorServiceName, hasParallelRun, renderComparatorReplicaSet } fro
 import { desiredReplicas, trafficOf } from '../render/defaults';
 import { renderApexService } from '../render/services';
 import { type Action, type LiveState, releaseActions, routedRoute, sortActions } from '../rollout/actions';
+import { withHandover } from '../rollout/handover';
+import { VERIFY_INTERVAL_MS } from '../rollout/plan-defaults';
 import {
   planRelease,
   type ReleaseObservation,
@@ -68,6 +70,7 @@ import type { Resolution } from '../environment/resolve';
 import type { KindCache } from './caches';
 import { AnalysisRunner, type OperatorCredentials } from './analysis';
 import { RouteKeeper } from './routes';
+import { adoptCanary, type HandoverContext, observeHandover, relabelCanaryPods } from './handover';
 import { ANNOTATION_APPLIED, needsApply, withAppliedHash } from './drift';
 import { deploymentComplete, deriveStatus, type Observation, statusEvents } from './status';
 
@@ -240,7 +243,14 @@ export class Reconciler {
     });
     const plan = { ...planned, state: withStableTemplate(planned.state, deployment, state, rendered.revision) };
     const live = observed.live;
-    const actions = releaseActions(plan, live);
+    const handover = await observeHandover(this.handoverContext(), microservice, {
+      revision: rendered.revision,
+      eligible: strategy === 'Canary' && settings.router === 'replicas' && !settings.autoscaled,
+      promoting: plan.deploymentTemplate === 'desired',
+      deployment,
+      current,
+    });
+    const actions = withHandover(releaseActions(plan, live), handover);
     for (const event of outcome?.events ?? []) actions.unshift({ kind: 'event', event });
     // post-rollout and rollback hooks are told, and their answer changes nothing.
     const hookContext = {
@@ -258,6 +268,7 @@ export class Reconciler {
       live,
       router,
       deployment,
+      canary: current,
       notify,
       log,
     });
@@ -272,7 +283,9 @@ export class Reconciler {
       },
     });
     const inRelease = plan.state.revision !== undefined;
-    const requeues = [plan.requeueAfterMs, inRelease ? outcome?.requeueAfterMs : undefined].filter(
+    // The Deployment controller acts between the handover's steps; its writes wake this one, and this is the fallback.
+    const handingOver = handover.step === 'none' ? undefined : 5 * VERIFY_INTERVAL_MS;
+    const requeues = [plan.requeueAfterMs, inRelease ? outcome?.requeueAfterMs : undefined, handingOver].filter(
       (ms): ms is number => ms !== undefined,
     );
     return { observation, requeueAfterMs: requeues.length > 0 ? Math.min(...requeues) : undefined };
@@ -371,6 +384,8 @@ export class Reconciler {
       live: LiveState;
       router?: TrafficRouter;
       deployment?: V1Deployment;
+      /** msop's ReplicaSet of the desired revision on the new track. */
+      canary?: V1ReplicaSet;
       notify: (hook: 'post-rollout' | 'rollback') => Promise<void>;
       log: Logger;
     },
@@ -395,11 +410,12 @@ export class Reconciler {
           }
           const template =
             a.track === TRACK_BASELINE ? structuredClone(ctx.deployment!.spec!.template) : rendered.template;
-          await this.applyChild(
-            microservice,
-            renderTrackReplicaSet(microservice, template, a.track, a.revision, a.replicas),
-            log,
-          );
+          const desired = renderTrackReplicaSet(microservice, template, a.track, a.revision, a.replicas);
+          // A selector is immutable: a canary made while its selector held the track keeps it (and rolls at promotion).
+          const liveSelector = (this.deps.owned.ReplicaSet?.get(namespace, desired.metadata!.name!) as V1ReplicaSet)
+            ?.spec?.selector;
+          if (liveSelector) desired.spec!.selector = liveSelector;
+          await this.applyChild(microservice, desired, log);
           break;
         }
         case 'applyDeployment': {
@@ -408,6 +424,28 @@ export class Reconciler {
           const stableTemplate = releaseStateOf(microservice.status).stableTemplate;
           if (a.revision === 'stable' && stableTemplate)
             desired.spec!.template = structuredClone(stableTemplate) as V1PodTemplateSpec;
+          if (a.paused) {
+            desired.spec!.paused = true;
+            desired.spec!.replicas = a.paused.replicas;
+            desired.spec!.strategy = {
+              type: 'RollingUpdate',
+              rollingUpdate: { maxUnavailable: 0, maxSurge: a.paused.maxSurge },
+            };
+          }
+          written = (await this.applyChild(microservice, desired, log)) as V1Deployment | undefined;
+          break;
+        }
+        case 'adoptCanary':
+          await adoptCanary(this.handoverContext(), microservice, rendered, ctx.canary!, log);
+          break;
+        case 'relabelCanaryPods':
+          await relabelCanaryPods(this.handoverContext(), microservice, rendered.revision);
+          break;
+        case 'resumeDeployment': {
+          // The live template and size, unpaused: the replaced release's Deployment rolls on its own.
+          const desired = this.deploymentOf(rendered);
+          desired.spec!.template = structuredClone(ctx.deployment!.spec!.template);
+          desired.spec!.replicas = ctx.deployment!.spec!.replicas;
           written = (await this.applyChild(microservice, desired, log)) as V1Deployment | undefined;
           break;
         }
@@ -452,6 +490,10 @@ export class Reconciler {
     }
     await route();
     return written;
+  }
+
+  private handoverContext(): HandoverContext {
+    return { client: this.deps.client, replicaSets: this.deps.owned.ReplicaSet };
   }
 
   /** The comparator ReplicaSet of a parallel run at `replicas`; undefined without one. */

@@ -57,6 +57,7 @@ export function renderChildren({ microservice, tracked, defaults, liveRevision }
   };
 }
 export {
+  adoptableReplicaSet,
   baselineReplicaSetName,
   canaryReplicaSetName,
   previewReplicaSetName,
@@ -64,5 +65,6 @@ export {
   renderCanaryReplicaSet,
   renderPreviewReplicaSet,
   renderTrackReplicaSet,
+  selectsAnyTrack,
 } from './replicaset';
 export { isBlueGreen, isCanary, isProgressive, newTrackOf, routerOf, trafficOf } from './defaults';

@@ -46,8 +46,20 @@ export interface LiveState {
 
 export type Action =
   | { kind: 'applyReplicaSet'; track: Track; revision: string; replicas: number }
-  /** `revision: 'stable'` recreates a Deployment deleted mid-release on the stable revision, not the new one. */
-  | { kind: 'applyDeployment'; replicas?: number; revision?: 'stable' }
+  | {
+      kind: 'applyDeployment';
+      replicas?: number;
+      /** `stable` recreates a Deployment deleted mid-release on the stable revision, not the new one. */
+      revision?: 'stable';
+      /** A promotion's handover (handover.ts): paused, at these replicas and this maxSurge. */
+      paused?: { replicas: number; maxSurge: number };
+    }
+  /** The canary ReplicaSet handed over to the paused Deployment, its pods relabelled stable (handover.ts). */
+  | { kind: 'adoptCanary' }
+  /** Canary pods of the desired revision the adopt step missed, relabelled stable. */
+  | { kind: 'relabelCanaryPods' }
+  /** A Deployment left paused by a replaced handover resumes rolling, on its live template. */
+  | { kind: 'resumeDeployment' }
   | { kind: 'scaleDeployment'; replicas: number }
   | { kind: 'selectLive'; revision?: string }
   | { kind: 'route'; route: RouteSpec }
@@ -59,6 +71,9 @@ export type Action =
 export const ACTION_ORDER: readonly Action['kind'][] = [
   'applyReplicaSet',
   'applyDeployment',
+  'adoptCanary',
+  'relabelCanaryPods',
+  'resumeDeployment',
   'scaleDeployment',
   'selectLive',
   'refuseRoute',

@@ -37,7 +37,8 @@ export const OPERATOR_ACCESS: Record<string, Access> = {
   // BlueGreen switches only once the preview's endpoints list every pod.
   EndpointSlice: { scope: 'watched', verbs: ['list'] },
   Lease: { scope: 'leader-election', verbs: ['get', 'create', 'update'] },
-  Pod: { scope: 'none', why: 'the cluster tests read pods; the operator does not' },
+  // At promotion the canary's pods are relabelled stable, so the Deployment adopts them instead of new ones.
+  Pod: { scope: 'watched', verbs: ['list', 'patch'] },
   ServiceAccount: { scope: 'none', why: 'the cluster tests wait for default ServiceAccounts' },
 };
 

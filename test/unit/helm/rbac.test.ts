@@ -68,10 +68,11 @@ test('no wildcard group, resource or verb', () => {
   }
 });
 
-test('Secrets are read-only, and there is no pods/exec, escalate, bind or impersonate', () => {
+test('Secrets are read-only, pods are only listed and relabelled, and there is no pods/exec, escalate, bind or impersonate', () => {
   const flat = flatten([...rules, ...leaderRules]);
   expect(flat.get('/secrets')).toEqual(['get', 'list', 'watch']);
-  for (const key of flat.keys()) expect(key).not.toMatch(/^\/pods/);
+  expect(flat.get('/pods')).toEqual(['list', 'patch']);
+  for (const key of flat.keys()) expect(key).not.toMatch(/^\/pods\//);
   const verbs = [...flat.values()].flat();
   for (const verb of ['escalate', 'bind', 'impersonate', 'deletecollection']) expect(verbs).not.toContain(verb);
   // update (PUT) is for the Lease only; children are written with server-side apply (patch).
