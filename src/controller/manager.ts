@@ -53,6 +53,7 @@ export class Manager {
   private readonly environments: Informer<Environment & KubernetesObject>;
   private readonly namespaceLabels: Informer<KubernetesObject>;
   private readonly reconciler: Reconciler;
+  private readonly events: EventRecorder;
   private workers: Promise<void>[] = [];
   private resyncTimer?: NodeJS.Timeout;
 
@@ -134,11 +135,12 @@ export class Manager {
     });
     this.informers.push(this.environments as unknown as Informer<KubernetesObject>, this.namespaceLabels);
 
+    this.events = new EventRecorder(client, log);
     this.reconciler = new Reconciler({
       client,
       microservices: this.microservices,
       owned,
-      events: new EventRecorder(client, log),
+      events: this.events,
       log,
       defaults: { resources: options.defaultResources, comparatorImage: options.comparatorImage },
       prometheusAddress: options.prometheusAddress,
@@ -184,6 +186,8 @@ export class Manager {
     clearInterval(this.resyncTimer);
     this.queue.shutDown();
     await Promise.all(this.workers);
+    // The last reconciles' Events are queued, not yet written.
+    await this.events.flush(2_000);
     await Promise.all(this.informers.map((informer) => informer.stop()));
     this.log.info('Stopped');
   }

@@ -167,9 +167,10 @@ export class Reconciler {
     // In a release the live Service keeps the revision it selects until the plan moves it (selectLive).
     const liveRevision = progressive ? this.liveRevision(microservice) : undefined;
     const rendered = renderChildren({ microservice, tracked, defaults: this.deps.defaults, liveRevision });
-    for (const desired of rendered.objects) {
-      if (desired.kind !== 'Deployment') await this.applyChild(microservice, desired, log);
-    }
+    // The children are independent of each other: applied at once, a reconcile waits one round trip, not five.
+    await settleAll(
+      rendered.objects.filter((d) => d.kind !== 'Deployment').map((d) => this.applyChild(microservice, d, log)),
+    );
     await this.pruneChildren(microservice, rendered.objects, log);
     if (progressive) return this.syncRelease(microservice, rendered, action, log);
     return { observation: await this.syncRolling(microservice, rendered, log) };
@@ -481,7 +482,7 @@ export class Reconciler {
         case 'event':
           await route();
           log.info({ reason: a.event.reason }, a.event.message);
-          await this.deps.events.record(microservice, a.event.type, a.event.reason, a.event.message);
+          this.deps.events.record(microservice, a.event.type, a.event.reason, a.event.message);
           break;
         case 'notify':
           await ctx.notify(a.hook);
@@ -581,12 +582,10 @@ export class Reconciler {
     }
     const sent = withAppliedHash(desired);
     if (!needsApply(sent, live)) return undefined;
-    const refusals =
-      this.refused.get(`${namespace}/${owner.metadata.name}`) ??
-      new Map<string, { hash: string; error: TerminalError }>();
+    const ownerKey = `${namespace}/${owner.metadata.name}`;
     const key = `${kind}/${name}`;
     const hash = sent.metadata?.annotations?.[ANNOTATION_APPLIED] ?? '';
-    const refusal = refusals.get(key);
+    const refusal = this.refused.get(ownerKey)?.get(key);
     if (refusal && refusal.hash === hash) throw refusal.error;
     if (live) await this.handOverReplicas(sent, live, log);
     let written: KubernetesObject;
@@ -600,10 +599,17 @@ export class Reconciler {
         `The API server refused ${kind} ${name}: ${(err as ApiError).detail}; fix the Microservice spec`,
         { cause: err },
       );
-      this.refused.set(`${namespace}/${owner.metadata.name}`, refusals.set(key, { hash, error }));
+      // Read and written with no await between: children are applied concurrently.
+      this.refused.set(
+        ownerKey,
+        (this.refused.get(ownerKey) ?? new Map<string, { hash: string; error: TerminalError }>()).set(key, {
+          hash,
+          error,
+        }),
+      );
       throw error;
     }
-    refusals.delete(key);
+    this.refused.get(ownerKey)?.delete(key);
     this.deps.owned[kind]?.recordWrite(written, live?.metadata?.resourceVersion);
     const verb = live ? 'Updated' : 'Created';
     const revision =
@@ -611,7 +617,7 @@ export class Reconciler {
         ? ` to revision ${(desired as V1Deployment).spec?.template.metadata?.labels?.[LABEL_REVISION]}`
         : '';
     log.info({ kind, name }, `${verb} ${kind}`);
-    await this.deps.events.record(owner, 'Normal', verb, `${verb} ${kind} ${name}${revision}`);
+    this.deps.events.record(owner, 'Normal', verb, `${verb} ${kind} ${name}${revision}`);
     return written;
   }
 
@@ -647,12 +653,7 @@ export class Reconciler {
         if (wanted.has(`${kind}/${name}`) || !isControlledBy(live, uid)) continue;
         await this.deps.client.delete(apiVersion, kind, namespace, name, live.metadata!.uid!);
         log.info({ kind, name }, `Deleted ${kind}`);
-        await this.deps.events.record(
-          owner,
-          'Normal',
-          'Deleted',
-          `Deleted ${kind} ${name}: the spec no longer asks for it`,
-        );
+        this.deps.events.record(owner, 'Normal', 'Deleted', `Deleted ${kind} ${name}: the spec no longer asks for it`);
       }
     }
   }
@@ -767,7 +768,7 @@ export class Reconciler {
     this.deps.microservices.recordWrite(written, microservice.metadata.resourceVersion);
     log.debug({ phase: next.phase }, 'Updated status');
     for (const event of statusEvents(previous as MicroserviceStatus | undefined, next)) {
-      await this.deps.events.record(microservice, event.type, event.reason, event.message);
+      this.deps.events.record(microservice, event.type, event.reason, event.message);
     }
     return written;
   }
@@ -781,7 +782,7 @@ export class Reconciler {
   ): Promise<void> {
     const { namespace = '', name = '' } = microservice.metadata;
     if (!known) {
-      await this.deps.events.record(
+      this.deps.events.record(
         microservice,
         'Warning',
         'UnknownAction',
@@ -833,4 +834,10 @@ function withStableTemplate(
   if (!live) return previous.stableTemplate ? { ...rest, stableTemplate: previous.stableTemplate } : rest;
   if (live.metadata?.labels?.[LABEL_REVISION] === desiredRevision) return rest;
   return { ...rest, stableTemplate: live as Record<string, unknown> };
+}
+
+/** Waits for every promise, then rethrows the first failure: no write is left running past the reconcile. */
+async function settleAll(promises: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(promises)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }

@@ -31,7 +31,7 @@ export class RouteKeeper {
     const now = trafficOf(microservice.spec);
     if (state.revision === undefined || !recorded || routeIdentity(recorded) === routeIdentity(now)) return;
     if (!(await this.takeRouteBack(microservice, recorded, state.strategy, log))) return;
-    await this.events.record(
+    this.events.record(
       microservice,
       'Normal',
       'RouteChanged',

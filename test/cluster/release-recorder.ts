@@ -192,7 +192,9 @@ export class ReleaseRecorder {
       const releasing = ms?.status?.canaryRevision;
       if (releasing && weight !== undefined && revision !== releasing && ms?.status?.phase !== 'RolledBack') {
         if (lastWeight?.revision === releasing && weight < lastWeight.weight)
-          problems.push(`canary weight went down ${lastWeight.weight} → ${weight} ${at}`);
+          problems.push(
+            `canary weight went down ${lastWeight.weight} → ${weight} (step ${ms?.status?.currentStep}, phase ${ms?.status?.phase}, ready canary ${canaryReady} stable ${stableReady}, "${ms?.status?.message}") ${at}`,
+          );
         lastWeight = { revision: releasing, weight };
       }
       if (ms?.status?.phase === 'RolledBack') lastWeight = undefined;
