@@ -19,6 +19,9 @@ import type { KindCache } from './caches';
 import { withAppliedHash } from './drift';
 import { deploymentComplete } from './status';
 
+/** The fallback requeue between the handover's steps: the Deployment controller's writes wake the next one first. */
+export const HANDOVER_REQUEUE_MS = 5_000;
+
 export interface HandoverContext {
   client: KubeClient;
   replicaSets?: KindCache<KubernetesObject>;

@@ -8,7 +8,7 @@ import type { OperatorConfig } from '../config';
 import type { KubeClient } from '../kube/client';
 import { isConflict, TerminalError } from '../kube/errors';
 import { EventRecorder } from '../kube/events';
-import { Informer, type InformerEventType, objectKey } from '../kube/informer';
+import { Informer, type InformerEventType, type InformerOptions, objectKey } from '../kube/informer';
 import { type Logger, reconcileLogger } from '../observability/logger';
 import { MeteredWorkQueue, type OperatorMetrics } from '../observability/metrics';
 import { type Resolution, resolveMicroservice } from '../environment/resolve';
@@ -69,7 +69,7 @@ export class Manager {
     const informersFor = <T extends KubernetesObject>(
       apiVersion: string,
       kind: string,
-      extra: { labelSelector?: string; metadataOnly?: boolean; optional?: boolean; indexLabel?: string } = {},
+      extra: Omit<InformerOptions, 'apiVersion' | 'kind' | 'namespace'> = {},
     ) => {
       const created = namespaces.map(
         (namespace) => new Informer<T>(client, { apiVersion, kind, namespace, ...extra }, log),
@@ -95,6 +95,8 @@ export class Manager {
       const kindInformers = informersFor<KubernetesObject>(apiVersion, kind, {
         labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}`,
         indexLabel: LABEL_MICROSERVICE,
+        // Turning on an HPA reads who manages the Deployment's spec.replicas (Reconciler.handOverReplicas).
+        keepManagedFields: kind === 'Deployment',
       });
       for (const informer of kindInformers) informer.on((_type, object) => this.enqueueOwner(object));
       owned[kind] = new KindCache(kindInformers);

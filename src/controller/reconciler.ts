@@ -56,7 +56,6 @@ import { desiredReplicas, trafficOf } from '../render/defaults';
 import { renderApexService } from '../render/services';
 import { type Action, type LiveState, releaseActions, routedRoute, sortActions } from '../rollout/actions';
 import { withHandover } from '../rollout/handover';
-import { VERIFY_INTERVAL_MS } from '../rollout/plan-defaults';
 import {
   planRelease,
   type ReleaseObservation,
@@ -70,7 +69,7 @@ import type { Resolution } from '../environment/resolve';
 import type { KindCache } from './caches';
 import { AnalysisRunner, type OperatorCredentials } from './analysis';
 import { RouteKeeper } from './routes';
-import { adoptCanary, type HandoverContext, observeHandover, relabelCanaryPods } from './handover';
+import { adoptCanary, HANDOVER_REQUEUE_MS, type HandoverContext, observeHandover, relabelCanaryPods } from './handover';
 import { ANNOTATION_APPLIED, needsApply, withAppliedHash } from './drift';
 import { deploymentComplete, deriveStatus, type Observation, statusEvents } from './status';
 
@@ -284,8 +283,7 @@ export class Reconciler {
       },
     });
     const inRelease = plan.state.revision !== undefined;
-    // The Deployment controller acts between the handover's steps; its writes wake this one, and this is the fallback.
-    const handingOver = handover.step === 'none' ? undefined : 5 * VERIFY_INTERVAL_MS;
+    const handingOver = handover.step === 'none' ? undefined : HANDOVER_REQUEUE_MS;
     const requeues = [plan.requeueAfterMs, inRelease ? outcome?.requeueAfterMs : undefined, handingOver].filter(
       (ms): ms is number => ms !== undefined,
     );

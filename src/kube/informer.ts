@@ -28,6 +28,11 @@ export interface InformerOptions {
   watchTimeoutSeconds?: number;
   /** A label to look objects up by (within a namespace) without scanning the whole cache. */
   indexLabel?: string;
+  /**
+   * Keep metadata.managedFields in the cache. By default they are dropped, as client-go's
+   * TransformStripManagedFields does: they are often a third of an object, and only a few readers need them.
+   */
+  keepManagedFields?: boolean;
 }
 
 const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
@@ -271,9 +276,13 @@ export class Informer<T extends KubernetesObject> {
     this.emit(previous ? 'MODIFIED' : 'ADDED', object, previous);
   }
 
-  /** List items come without apiVersion and kind; set them so cached objects are self-describing. */
+  /** List items come without apiVersion and kind; set them so cached objects are self-describing. Drops managedFields unless kept. */
   private withTypeMeta(object: T): T {
-    return { ...object, apiVersion: this.options.apiVersion, kind: this.options.kind };
+    const typed = { ...object, apiVersion: this.options.apiVersion, kind: this.options.kind };
+    if (this.options.keepManagedFields || !object.metadata?.managedFields) return typed;
+    const metadata = { ...object.metadata };
+    delete metadata.managedFields;
+    return { ...typed, metadata };
   }
 
   private emit(type: InformerEventType, object: T, previous?: T): void {

@@ -3,6 +3,7 @@
 // deleted by a release are the old stable ones (as with Argo Rollouts), and
 // every release invariant holds over every write.
 import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type { CanaryStep, Microservice } from '../../src/api/types';
 import { resourcePath, resourceType } from '../../src/kube/resources';
 import { client, microservice, operatorNamespace, releaseHelpers, waitReady } from './harness';
 import { ReleaseRecorder } from './release-recorder';
@@ -41,16 +42,21 @@ async function watchPods(namespace: string) {
   };
 }
 
-test('promotion keeps every canary pod: the Deployment adopts the canary ReplicaSet, only the old stable pods go', async () => {
-  const name = 'reuse';
+/** A Canary Microservice on image 1.0.0, once Ready. */
+async function readyCanary(name: string, replicas: number, steps: CanaryStep[]): Promise<Microservice> {
   await client.create(
     microservice(ns.name, name, {
       image: 'ghcr.io/example/app:1.0.0',
-      replicas: 3,
-      release: { strategy: 'Canary', canary: { steps: [{ setWeight: 50 }, { pause: { duration: '1s' } }] } },
+      replicas,
+      release: { strategy: 'Canary', canary: { steps } },
     }),
   );
-  const before = await waitReady(ns.name, name);
+  return waitReady(ns.name, name);
+}
+
+test('promotion keeps every canary pod: the Deployment adopts the canary ReplicaSet, only the old stable pods go', async () => {
+  const name = 'reuse';
+  const before = await readyCanary(name, 3, [{ setWeight: 50 }, { pause: { duration: '1s' } }]);
   const recorder = new ReleaseRecorder(ns.name, name, []);
   await recorder.start();
   const pods = await watchPods(ns.name);
@@ -95,5 +101,47 @@ test('promotion keeps every canary pod: the Deployment adopts the canary Replica
   expect(deployment.spec?.paused).toBeFalsy();
   expect(deployment.spec?.strategy?.rollingUpdate).toEqual({ maxUnavailable: 0, maxSurge: '25%' });
   expect(deployment.status).toMatchObject({ replicas: 3, updatedReplicas: 3, availableReplicas: 3 });
+  expect(recorder.violations()).toEqual([]);
+});
+
+test('a revert to a revision the Deployment still has a ReplicaSet of rolls instead, and finishes', async () => {
+  // The Deployment controller would take its own old ReplicaSet of that template (the oldest that matches) as
+  // the new one, not the canary's, and the handover could never complete: msop rolls as before.
+  const name = 'revert';
+  const first = await readyCanary(name, 2, [{ setWeight: 50 }]);
+  await setImage(name, 'ghcr.io/example/app:2.0.0');
+  await untilStatus(
+    name,
+    'revision 2.0.0 stable',
+    (ms) => ms.status?.phase === 'Ready' && ms.status.stableRevision !== first.status?.stableRevision,
+    60_000,
+  );
+  const recorder = new ReleaseRecorder(ns.name, name, []);
+  await recorder.start();
+  await setImage(name, 'ghcr.io/example/app:1.0.0');
+  const reverted = await untilStatus(
+    name,
+    'revision 1.0.0 stable again, no canary left',
+    (ms) =>
+      ms.status?.phase === 'Ready' &&
+      ms.status.stableRevision === first.status?.stableRevision &&
+      !ms.status.canaryRevision,
+    60_000,
+  );
+  await recorder.stop();
+  const deployment = await client.get<V1Deployment>('apps/v1', 'Deployment', ns.name, name);
+  expect(deployment.spec?.paused).toBeFalsy();
+  expect(deployment.status).toMatchObject({ replicas: 2, updatedReplicas: 2, availableReplicas: 2 });
+  // Rolled, not handed over: the Deployment's own ReplicaSet of 1.0.0 runs the pods, and the canary's are gone.
+  const running = (
+    await client.list<V1Pod>('v1', 'Pod', ns.name, { labelSelector: `msop.dev/microservice=${name}` })
+  ).items.filter((p) => !p.metadata?.deletionTimestamp);
+  expect(running.map((p) => p.metadata?.labels?.['msop.dev/track'])).toEqual(['stable', 'stable']);
+  expect(running.every((p) => p.metadata?.labels?.['msop.dev/revision'] === reverted.status?.stableRevision)).toBe(
+    true,
+  );
+  expect(running.every((p) => p.metadata?.ownerReferences?.[0]?.name?.startsWith(`${name}-canary-`) === false)).toBe(
+    true,
+  );
   expect(recorder.violations()).toEqual([]);
 });

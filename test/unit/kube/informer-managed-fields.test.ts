@@ -1,0 +1,75 @@
+// The cache drops metadata.managedFields unless asked to keep them, on every way in: the first list, watch
+// events and the operator's own writes. A loopback server plays the API server.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { KubeClient } from '../../../src/kube/client';
+import { Informer } from '../../../src/kube/informer';
+
+const managed = [{ manager: 'msop', operation: 'Apply', fieldsV1: { 'f:spec': { 'f:replicas': {} } } }];
+const cm = (name: string, rv: string): KubernetesObject => ({
+  metadata: { name, namespace: 'ns', resourceVersion: rv, managedFields: managed },
+});
+
+let server: Server;
+let client: KubeClient;
+let watches: ServerResponse[] = [];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    if (req.url?.includes('watch=true')) {
+      watches.push(res);
+      return;
+    }
+    res.end(JSON.stringify({ kind: 'ConfigMapList', metadata: { resourceVersion: '10' }, items: [cm('a', '1')] }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  client = new KubeClient({
+    name: 'test',
+    cluster: { server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, insecureSkipTLSVerify: false },
+    user: {},
+  });
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+async function until(what: string, ok: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 5_000; !ok();) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+test.each([
+  ['dropped by default', {}, undefined],
+  ['kept with keepManagedFields', { keepManagedFields: true }, managed],
+])('managedFields are %s: list, watch and recordWrite', async (_, extra, expected) => {
+  watches = [];
+  const informer = new Informer<KubernetesObject>(
+    client,
+    { apiVersion: 'v1', kind: 'ConfigMap', ...extra },
+    pino({ level: 'silent' }),
+  );
+  informer.start();
+  try {
+    await until('the list and the watch', () => informer.hasSynced() && watches.length === 1);
+    expect(informer.get('ns', 'a')?.metadata?.managedFields).toEqual(expected);
+    watches[0]!.write(`${JSON.stringify({ type: 'ADDED', object: cm('b', '11') })}\n`);
+    await until('the watch event', () => informer.get('ns', 'b') !== undefined);
+    expect(informer.get('ns', 'b')?.metadata?.managedFields).toEqual(expected);
+    const written = cm('a', '12');
+    informer.recordWrite(written, '1');
+    expect(informer.get('ns', 'a')?.metadata?.resourceVersion).toBe('12');
+    expect(informer.get('ns', 'a')?.metadata?.managedFields).toEqual(expected);
+    // The caller's object is left as it was.
+    expect(written.metadata?.managedFields).toEqual(managed);
+  } finally {
+    for (const w of watches) w.end();
+    await informer.stop();
+  }
+});
