@@ -44,15 +44,13 @@ export async function observeHandover(
   const { namespace = '', name = '' } = microservice.metadata;
   const canary = input.current?.metadata?.labels?.[LABEL_TRACK] === TRACK_CANARY ? input.current : undefined;
   const deploymentUid = deployment?.metadata?.uid;
-  const adopted = (ctx.replicaSets?.listByLabel(namespace, name) ?? []).find(
+  const sets = (ctx.replicaSets?.listByLabel(namespace, name) ?? []).filter(
+    (rs) => rs.metadata?.labels?.[LABEL_REVISION] === revision,
+  );
+  const adopted = sets.find((rs) => deploymentUid !== undefined && isControlledBy(rs, deploymentUid)) as
+    V1ReplicaSet | undefined;
+  const orphaned = sets.some(
     (rs) =>
-      rs.metadata?.labels?.[LABEL_REVISION] === revision &&
-      deploymentUid !== undefined &&
-      isControlledBy(rs, deploymentUid),
-  ) as V1ReplicaSet | undefined;
-  const orphaned = (ctx.replicaSets?.listByLabel(namespace, name) ?? []).some(
-    (rs) =>
-      rs.metadata?.labels?.[LABEL_REVISION] === revision &&
       rs.metadata?.labels?.[LABEL_TRACK] === TRACK_STABLE &&
       !(rs.metadata?.ownerReferences ?? []).some((ref) => ref.controller),
   );
@@ -80,11 +78,12 @@ export async function observeHandover(
   if (step.step !== 'pause') return step;
   // The Deployment controller takes the oldest ReplicaSet whose template matches as its new one. A revision
   // it ran before (a revert) still has its own, at 0 pods, which would win over the canary's: roll instead.
-  const sets = await ctx.client.list<V1ReplicaSet>('apps/v1', 'ReplicaSet', namespace, {
+  // The Deployment's own ReplicaSets lack msop's managed-by label, so they are not cached: one list, at pause only.
+  const all = await ctx.client.list<V1ReplicaSet>('apps/v1', 'ReplicaSet', namespace, {
     labelSelector: `${LABEL_MICROSERVICE}=${name},${LABEL_REVISION}=${revision}`,
     resourceVersion: '0',
   });
-  const clash = sets.items.some((rs) => rs.metadata?.uid !== canary?.metadata?.uid);
+  const clash = all.items.some((rs) => rs.metadata?.uid !== canary?.metadata?.uid);
   return clash ? observation(false) : step;
 }
 

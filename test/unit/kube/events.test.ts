@@ -1,11 +1,11 @@
 // The Event recorder against a loopback server: record() only queues, a repeat bumps the count of the Event
 // already written (several repeats in flight become one patch), a failed write is dropped and logged, and
 // flush() waits for what is queued.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino from 'pino';
-import { KubeClient } from '../../../src/kube/client';
+import type { KubeClient } from '../../../src/kube/client';
 import { EventRecorder } from '../../../src/kube/events';
+import { type Loopback, loopback } from './loopback';
 
 interface Seen {
   method?: string;
@@ -13,7 +13,7 @@ interface Seen {
   body: Record<string, unknown>;
 }
 
-let server: Server;
+let api: Loopback;
 let client: KubeClient;
 const seen: Seen[] = [];
 /** Held answers: a test releases them to control when a write completes. */
@@ -22,7 +22,7 @@ let holding = false;
 let failCreates = false;
 
 beforeAll(async () => {
-  server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  api = await loopback((req: IncomingMessage, res: ServerResponse) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
@@ -40,18 +40,10 @@ beforeAll(async () => {
       else answer();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  client = new KubeClient({
-    name: 'test',
-    cluster: { server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, insecureSkipTLSVerify: false },
-    user: {},
-  });
+  client = api.client;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => api.close());
 
 beforeEach(() => {
   seen.length = 0;

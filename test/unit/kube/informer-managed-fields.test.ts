@@ -1,23 +1,23 @@
 // The cache drops metadata.managedFields unless asked to keep them, on every way in: the first list, watch
 // events and the operator's own writes. A loopback server plays the API server.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import pino from 'pino';
-import { KubeClient } from '../../../src/kube/client';
+import type { KubeClient } from '../../../src/kube/client';
 import { Informer } from '../../../src/kube/informer';
+import { type Loopback, loopback } from './loopback';
 
 const managed = [{ manager: 'msop', operation: 'Apply', fieldsV1: { 'f:spec': { 'f:replicas': {} } } }];
 const cm = (name: string, rv: string): KubernetesObject => ({
   metadata: { name, namespace: 'ns', resourceVersion: rv, managedFields: managed },
 });
 
-let server: Server;
+let api: Loopback;
 let client: KubeClient;
 let watches: ServerResponse[] = [];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  api = await loopback((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     if (req.url?.includes('watch=true')) {
       watches.push(res);
@@ -25,18 +25,10 @@ beforeAll(async () => {
     }
     res.end(JSON.stringify({ kind: 'ConfigMapList', metadata: { resourceVersion: '10' }, items: [cm('a', '1')] }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  client = new KubeClient({
-    name: 'test',
-    cluster: { server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, insecureSkipTLSVerify: false },
-    user: {},
-  });
+  client = api.client;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => api.close());
 
 async function until(what: string, ok: () => boolean): Promise<void> {
   for (const deadline = Date.now() + 5_000; !ok();) {
