@@ -85,9 +85,8 @@ test('logging.format json: every line the operator writes is JSON', async () => 
   for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
 });
 
-test('deleting the leader pod hands the Lease to the other pod', async () => {
+test('deleting the leader pod hands the Lease on within seconds', async () => {
   const leader = await waitForLeader();
-  const other = (await operatorPods()).find((p) => p.metadata?.name !== leader && isReady(p))!.metadata!.name!;
   const started = Date.now();
   await kubectlIn(OPERATOR_NAMESPACE, 'delete', 'pod', leader, '--wait=false');
   const holder = await eventually(
@@ -99,11 +98,10 @@ test('deleting the leader pod hands the Lease to the other pod', async () => {
   );
   const failoverMs = Date.now() - started;
   console.log(`[node] leader failover after deleting its pod: ${failoverMs} ms, to ${holder}`);
-  // The standby, not the Deployment's replacement pod: it was running and asking every 2 s.
-  expect({ holder: holder.slice(0, holder.lastIndexOf('_')), failoverMs }).toEqual({
-    holder: other,
-    failoverMs: expect.any(Number) as number,
-  });
+  // Either the standby or the Deployment's replacement may win: a released Lease goes to whichever asks
+  // first, and a replacement can start within a standby's 2 s retry. It must be a live operator pod.
+  const live = (await operatorPods()).map((p) => p.metadata!.name!);
+  expect(live).toContain(holder.slice(0, holder.lastIndexOf('_')));
   // A graceful shutdown hands the Lease back; without that the other waits out the lease duration (15 s).
   expect(failoverMs).toBeLessThan(10_000);
   // The Deployment replaces the pod: two Ready again for the next tests.
@@ -111,23 +109,27 @@ test('deleting the leader pod hands the Lease to the other pod', async () => {
   await installOperator();
 });
 
-test('a SIGKILLed leader loses the Lease to the other pod within the lease duration', async () => {
+test('a SIGKILLed leader loses the Lease within the lease duration', async () => {
   const leader = await waitForLeader();
-  const pods = await operatorPods();
-  const other = pods.find((p) => p.metadata?.name !== leader && isReady(p))!.metadata!.name!;
+  const killed = (await leaseHolder())!;
   const pid = await containerPid(
-    pods.find((p) => p.metadata?.name === leader)!,
+    (await operatorPods()).find((p) => p.metadata?.name === leader)!,
     'operator',
   );
   const started = Date.now();
   process.kill(pid, 'SIGKILL');
-  await eventually(async () => (await leaseHolder())?.startsWith(`${other}_`), {
-    timeoutMs: 60_000,
-    intervalMs: 100,
-    message: `the Lease to move from the killed ${leader} to ${other}`,
-  });
+  // The standby or the restarted container (a new identity in the same pod) may win once the Lease expires.
+  const holder = await eventually(
+    async () => {
+      const now = await leaseHolder();
+      return now && now !== killed ? now : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 100, message: `the Lease to leave the killed ${killed}` },
+  );
   const failoverMs = Date.now() - started;
-  console.log(`[node] leader failover after SIGKILL: ${failoverMs} ms`);
+  console.log(`[node] leader failover after SIGKILL: ${failoverMs} ms, to ${holder}`);
+  // Nobody may take an unexpired Lease: the killed process never renewed, so it waited out about 15 s.
+  expect(failoverMs).toBeGreaterThan(10_000);
   expect(failoverMs).toBeLessThan(30_000);
   // The kubelet restarts the killed container; both Ready again.
   await eventually(async () => (await operatorPods()).filter(isReady).length === 2, {
