@@ -15,7 +15,7 @@
 // floor-qps, msop and argo on one where it is raised to 1000, so that the operators' own cost shows.
 // Argo Rollouts is built from its Go module by hack/bench/build-argo-rollouts.sh (cached).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { imageNodeOptions } from './image-node-options.mts';
 
@@ -150,6 +150,23 @@ interface Proc {
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds of every control-plane process kwokctl started (its pid files), by component. */
+function planeCpu(c: Cluster): Map<string, number> {
+  const dir = path.join(c.dir, 'pids');
+  return new Map(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.pid'))
+      .map((f) => [f.slice(0, -4), cpuSeconds(Number(readFileSync(path.join(dir, f), 'utf8').trim()))]),
+  );
+}
+
+/** The machine's busy and total CPU seconds since boot, from /proc/stat (idle and iowait count as idle). */
+function machineCpu(): { busy: number; total: number } {
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  return { busy: (total - ticks[3]! - ticks[4]!) / 100, total: total / 100 };
 }
 
 function rssMiB(pid: number): number {
@@ -326,6 +343,9 @@ interface Figures {
   controllerCpuInit?: number;
   controllerCpuRelease?: number;
   kcmCpuRelease: number;
+  apiserverCpuRelease: number;
+  etcdCpuRelease: number;
+  machineBusyRelease: number;
   rssIdleMiB?: number;
   rssPeakMiB?: number;
   rssSettledMiB?: number;
@@ -373,12 +393,19 @@ async function runTool(c: Cluster, tool: Tool, n: number, argoBin: string): Prom
   requests = requestCounts(c);
   cpuMark = cpu();
   const kcmMark = cpuSeconds(kcmPid);
+  const planeMark = planeCpu(c);
+  const machineMark = machineCpu();
   const releaseStart = Date.now();
   kubectl(c, ['apply', '--server-side', '--field-manager=bench', '-f', '-'], objects(tool, namespace, n, '2'));
   const releaseSeconds = await untilAllDone(c, tool, namespace, n, '2', releaseStart);
   const requestsRelease = delta(requestCounts(c), requests);
   const controllerCpuRelease = cpu() - cpuMark;
   const kcmCpuRelease = cpuSeconds(kcmPid) - kcmMark;
+  const plane = planeCpu(c);
+  const planeDelta = (component: string) => (plane.get(component) ?? 0) - (planeMark.get(component) ?? 0);
+  const machine = machineCpu();
+  // Busy share of all cores: near 100% means the release waits on CPU, whoever spends it.
+  const machineBusyRelease = (100 * (machine.busy - machineMark.busy)) / (machine.total - machineMark.total);
   const rssPeakMiB = controller?.peakRssMiB;
   log(`${tool} N=${n}: released in ${releaseSeconds.toFixed(1)} s`);
 
@@ -400,6 +427,9 @@ async function runTool(c: Cluster, tool: Tool, n: number, argoBin: string): Prom
     controllerCpuInit: controller ? controllerCpuInit : undefined,
     controllerCpuRelease: controller ? controllerCpuRelease : undefined,
     kcmCpuRelease,
+    apiserverCpuRelease: planeDelta('kube-apiserver'),
+    etcdCpuRelease: planeDelta('etcd'),
+    machineBusyRelease,
     rssIdleMiB,
     rssPeakMiB,
     rssSettledMiB,
@@ -421,6 +451,9 @@ const ROWS: [keyof Figures, string][] = [
   ['controllerCpuInit', 'controller CPU during init (s)'],
   ['controllerCpuRelease', 'controller CPU during the release (s)'],
   ['kcmCpuRelease', 'kube-controller-manager CPU during the release (s)'],
+  ['apiserverCpuRelease', 'kube-apiserver CPU during the release (s)'],
+  ['etcdCpuRelease', 'etcd CPU during the release (s)'],
+  ['machineBusyRelease', 'machine CPU busy during the release (% of all cores)'],
   ['rssIdleMiB', 'RSS idle, before any object (MiB)'],
   ['rssPeakMiB', 'RSS peak during the release (MiB)'],
   ['rssSettledMiB', `RSS ${SETTLE_S} s after the release (MiB)`],
@@ -527,6 +560,8 @@ function check(results: Figures[]): string[] {
       }
       if (!(r.initSeconds > 0 && r.releaseSeconds > 0)) problems.push(`${tool} N=${n}: no init or release time`);
       if (!(r.writesRelease > 0)) problems.push(`${tool} N=${n}: no API writes counted in the release`);
+      if (!(r.apiserverCpuRelease > 0 && r.etcdCpuRelease > 0 && r.machineBusyRelease > 0))
+        problems.push(`${tool} N=${n}: no kube-apiserver, etcd or machine CPU in the release`);
       const controller = tool === 'msop' || tool === 'argo';
       if (controller && !((r.controllerCpuRelease ?? 0) > 0 && (r.rssPeakMiB ?? 0) > 0 && (r.rssIdleMiB ?? 0) > 0))
         problems.push(`${tool} N=${n}: no controller CPU or RSS`);
