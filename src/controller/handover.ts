@@ -17,7 +17,6 @@ import { adoptableReplicaSet, isControlledBy, type RenderedChildren, selectsAnyT
 import { type Handover, handoverStep } from '../rollout/handover';
 import type { KindCache } from './caches';
 import { withAppliedHash } from './drift';
-import { deploymentComplete } from './status';
 
 /** The fallback requeue between the handover's steps: the Deployment controller's writes wake the next one first. */
 export const HANDOVER_REQUEUE_MS = 5_000;
@@ -64,7 +63,6 @@ export async function observeHandover(
         paused: deployment.spec?.paused === true,
         observed: (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0),
         replicas: deployment.spec?.replicas ?? 0,
-        complete: deploymentComplete(deployment),
       },
       canary: canary && {
         replicas: canary.spec?.replicas ?? 0,

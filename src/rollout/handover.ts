@@ -13,9 +13,8 @@
 //   paused the Deployment keeps the old pods' count, and maxSurge is set so
 //   that spec.replicas + maxSurge is exactly the pods that run: every
 //   proportional resize is then a no-op;
-// - once the adopted ReplicaSet is at spec.replicas and available
-//   ("saturated"), it scales every old ReplicaSet to 0: the old stable pods,
-//   and only they, go.
+// - unpaused with its new ReplicaSet at spec.replicas, it creates no pod and
+//   scales the old ReplicaSets down.
 // Each step waits until the Deployment controller has seen the one before: a
 // step it saw out of order would scale the wrong ReplicaSet. The steps are
 // read from the live objects alone, so a restarted operator goes on from there.
@@ -24,9 +23,13 @@
 //   pause   Deployment → new template, paused, replicas 1, maxSurge 3
 //   adopt   canary ReplicaSet orphaned, labelled and templated stable, pods relabelled
 //           (the controller adopts it: 1 + 3 pods run = replicas 1 + maxSurge 3, no resize)
-//   resize  Deployment → replicas 3, maxSurge 1 (3 + 1 run: no resize; the adopted set is
-//           saturated, so the old ReplicaSet goes to 0)
-//   none    complete: the plan's apply of the rendered Deployment unpauses it
+//   resize  Deployment → replicas 3, maxSurge 1 (3 + 1 run: no resize)
+//   release seen at the adopted set's size: the plan's apply of the rendered Deployment
+//           unpauses it. Its new ReplicaSet is the adopted one, already at spec.replicas, so
+//           the rolling update only scales the old ReplicaSet to 0: the old stable pods, and
+//           only they, go. Unpausing here, not once the old pods are gone, saves the
+//           Deployment controller a round trip per promotion.
+//   none    unpaused on the new template: the plan waits for the Deployment as in any promotion
 // Under the replicas router every pod of the Microservice takes live traffic,
 // so relabelling the canary's pods stable moves no request; weighted routers
 // keep the rolling promotion (their Services select by track).
@@ -46,8 +49,6 @@ export interface HandoverObservation {
     /** Its controller has seen the latest spec (status.observedGeneration). */
     observed: boolean;
     replicas: number;
-    /** status.replicas, updatedReplicas and availableReplicas all equal spec.replicas. */
-    complete: boolean;
   };
   /** msop's canary ReplicaSet of the desired revision, not yet handed over. */
   canary?: {
@@ -69,11 +70,10 @@ export type Handover =
   | { step: 'pause'; replicas: number; maxSurge: number }
   /** The canary ReplicaSet is handed over and its pods relabelled stable. */
   | { step: 'adopt' }
-  /**
-   * The paused Deployment takes the adopted ReplicaSet's size; its controller then removes the old pods.
-   * A canary pod the adopt step missed is relabelled too.
-   */
+  /** The paused Deployment takes the adopted ReplicaSet's size; a canary pod the adopt step missed is relabelled. */
   | { step: 'resize'; replicas: number; maxSurge: number }
+  /** The plan's Deployment stands (it unpauses it), and a canary pod the earlier steps missed is relabelled. */
+  | { step: 'release' }
   /** The Deployment controller acts first: no Deployment write. */
   | { step: 'wait' }
   /** A handover that cannot finish (a new revision came): the Deployment resumes rolling on its own. */
@@ -99,7 +99,7 @@ export function handoverStep(o: HandoverObservation): Handover {
   if (o.adopted) {
     if (d.replicas !== o.adopted.replicas)
       return { step: 'resize', replicas: o.adopted.replicas, maxSurge: d.replicas };
-    return d.complete ? { step: 'none' } : { step: 'wait' };
+    return { step: 'release' };
   }
   // Neither ReplicaSet (the canary was deleted by hand): the plan's apply unpauses it, and it rolls on its own.
   return { step: 'none' };
@@ -108,6 +108,7 @@ export function handoverStep(o: HandoverObservation): Handover {
 /** The plan's actions with the handover's step in place of its Deployment and canary writes. */
 export function withHandover(actions: Action[], handover: Handover): Action[] {
   if (handover.step === 'none') return actions;
+  if (handover.step === 'release') return sortActions([...actions, { kind: 'relabelCanaryPods' }]);
   const replaced = (a: Action) =>
     a.kind === 'applyDeployment' ||
     a.kind === 'scaleDeployment' ||

@@ -6,7 +6,6 @@ const deployment = (over: Partial<NonNullable<HandoverObservation['deployment']>
   paused: false,
   observed: true,
   replicas: 2,
-  complete: true,
   ...over,
 });
 const base: HandoverObservation = {
@@ -54,22 +53,27 @@ test.each<[string, Partial<HandoverObservation>, ReturnType<typeof handoverStep>
     { step: 'resize', replicas: 4, maxSurge: 2 },
   ],
   [
-    'resized, old pods still there',
+    'resized, not yet seen by its controller',
     {
-      deployment: deployment({ revision: 'new', paused: true, replicas: 4, complete: false }),
+      deployment: deployment({ revision: 'new', paused: true, replicas: 4, observed: false }),
       canary: undefined,
       adopted: { replicas: 4 },
     },
     { step: 'wait' },
   ],
   [
-    'resized and complete: the plan unpauses it',
+    'resized and seen, old pods still there: the plan unpauses it, and the rolling update removes them',
     {
       deployment: deployment({ revision: 'new', paused: true, replicas: 4 }),
       canary: undefined,
       adopted: { replicas: 4 },
     },
-    { step: 'none' },
+    { step: 'release' },
+  ],
+  [
+    'adopted at the size the Deployment already has (the canary as large as the stable): no resize',
+    { deployment: deployment({ revision: 'new', paused: true }), canary: undefined, adopted: { replicas: 2 } },
+    { step: 'release' },
   ],
   [
     'paused on a revision no longer desired: resume',
@@ -104,6 +108,11 @@ test.each<[string, Parameters<typeof withHandover>[1], Action['kind'][]]>([
     'resize writes the paused Deployment and relabels any canary pod the adopt step missed',
     { step: 'resize', replicas: 4, maxSurge: 2 },
     ['applyDeployment', 'relabelCanaryPods', 'event'],
+  ],
+  [
+    'release keeps the plan and relabels any canary pod the earlier steps missed',
+    { step: 'release' },
+    ['applyReplicaSet', 'applyDeployment', 'relabelCanaryPods', 'event'],
   ],
   ['resume resumes', { step: 'resume' }, ['resumeDeployment', 'event']],
 ])('withHandover: %s', (_, handover, kinds) => {
