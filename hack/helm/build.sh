@@ -22,6 +22,7 @@ for p in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
 done
 printf '[helm-build] building helm v%s\n' "$HELM_VERSION" >&2
 start=$(date +%s)
-(cd "$here" && go build -trimpath -ldflags "$ld" -o "$helm.tmp" helm.sh/helm/v3/cmd/helm)
-mv "$helm.tmp" "$helm"
+(cd "$here" && go build -trimpath -ldflags "$ld" -o "$helm.tmp.$$" helm.sh/helm/v3/cmd/helm)
+# A temporary name of its own: two builds at once (two test runs) must not take each other's file.
+mv "$helm.tmp.$$" "$helm"
 printf '[helm-build] %s ready (%ss)\n' "$("$helm" version --short)" "$(( $(date +%s) - start ))" >&2

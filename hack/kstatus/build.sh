@@ -16,6 +16,6 @@ mkdir -p "$CLUSTER_BIN"
 export CGO_ENABLED=0 GOFLAGS=-mod=mod
 printf '[kstatus-build] building kstatus with sigs.k8s.io/cli-utils %s\n' "$want" >&2
 start=$(date +%s)
-(cd "$here" && go build -trimpath -ldflags "-s -w" -o "$kstatus.tmp" .)
-mv "$kstatus.tmp" "$kstatus"
+(cd "$here" && go build -trimpath -ldflags "-s -w" -o "$kstatus.tmp.$$" .)
+mv "$kstatus.tmp.$$" "$kstatus"
 printf '[kstatus-build] ready (%ss)\n' "$(( $(date +%s) - start ))" >&2
