@@ -85,7 +85,7 @@ const intersect = (a, b) => {
   }
   return a;
 };
-for (let changed = true; changed; ) {
+for (let changed = true; changed;) {
   changed = false;
   for (let i = reached - 2; i >= 0; i -= 1) {
     const n = postorder[i];
