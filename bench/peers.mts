@@ -62,8 +62,7 @@ interface Cluster {
 
 /**
  * A fresh cluster; `raisedQps` lifts kube-controller-manager's client limit to 1000 QPS. kwokctl's Service
- * range is a /24, and msop makes three Services per Microservice (apex, stable, canary), so a second
- * ServiceCIDR (a /16) is added.
+ * range is a /24, and every tool makes a Service per instance, so a second ServiceCIDR (a /16) is added.
  */
 function freshCluster(raisedQps: boolean): Cluster {
   sh('hack/cluster/down.sh >/dev/null 2>&1 || true');

@@ -1,7 +1,7 @@
 import type { V1Service, V1ServicePort } from '@kubernetes/client-node';
 import { TRACK_BASELINE, TRACK_STABLE } from '../api/constants';
 import type { Microservice, MicroserviceSpec } from '../api/types';
-import { DEFAULT_PROTOCOL, isCanary, isProgressive, newTrackOf, portsOf, routerOf } from './defaults';
+import { DEFAULT_PROTOCOL, isBlueGreen, isCanary, isProgressive, newTrackOf, portsOf, routerOf } from './defaults';
 import { microserviceSelector, trackSelector, withRevision } from './labels';
 import { hasParallelRun, renderComparatorService } from './comparator';
 import { childMetadata, identityOf } from './ownership';
@@ -33,7 +33,7 @@ export function renderApexService(microservice: Microservice, liveRevision?: str
   };
 }
 
-/** The per-track Service `<name>-<track>`: a ClusterIP target for weighted routers and for metrics. */
+/** The per-track Service `<name>-<track>`: a ClusterIP target for weighted routers, a preview, or a comparator. */
 export function renderTrackService(microservice: Microservice, track: string): V1Service {
   const { name } = identityOf(microservice);
   return {
@@ -45,13 +45,22 @@ export function renderTrackService(microservice: Microservice, track: string): V
 }
 
 /**
- * The apex and `-stable` Services, plus `-canary` for Canary releases or `-preview` for BlueGreen ones, and
- * for a parallel run `-baseline` and `-compare`: the comparator's two upstreams are the baseline and the canary.
+ * The apex Service, and the per-track ones where something sends to them: `-stable` and `-canary` (or
+ * `-preview`) for a weighted router, `-preview` for a BlueGreen release (how a person reaches it before the
+ * switch), and for a parallel run `-canary`, `-baseline` and `-compare` (the comparator's two upstreams are the
+ * baseline and the canary). `service.trackServices` asks for `-stable` and the new track's Service always.
+ * Under the replicas router the apex alone carries the traffic, and every Service more costs each pod change
+ * an Endpoints and an EndpointSlice update, so none is made unasked.
  */
 export function renderServices(microservice: Microservice, liveRevision?: string): V1Service[] {
-  const services = [renderApexService(microservice, liveRevision), renderTrackService(microservice, TRACK_STABLE)];
-  if (isProgressive(microservice.spec)) services.push(renderTrackService(microservice, newTrackOf(microservice.spec)));
-  if (isCanary(microservice.spec) && hasParallelRun(microservice))
+  const { spec } = microservice;
+  const parallelRun = isCanary(spec) && hasParallelRun(microservice);
+  const perTrack = spec.service?.trackServices === true || (isProgressive(spec) && routerOf(spec) !== 'replicas');
+  const services = [renderApexService(microservice, liveRevision)];
+  if (perTrack) services.push(renderTrackService(microservice, TRACK_STABLE));
+  if (isProgressive(spec) && (perTrack || isBlueGreen(spec) || parallelRun))
+    services.push(renderTrackService(microservice, newTrackOf(spec)));
+  if (parallelRun)
     services.push(renderTrackService(microservice, TRACK_BASELINE), renderComparatorService(microservice));
   return services;
 }

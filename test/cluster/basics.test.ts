@@ -1,5 +1,5 @@
 // The walking skeleton's core promises, against the real control plane.
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment, V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import type { Microservice } from '../../src/api/types';
 import {
   client,
@@ -42,9 +42,9 @@ test('examples/hello.yaml becomes Ready 3/3 and kubectl wait returns 0', async (
     uid: ms.metadata.uid,
     controller: true,
   });
-  for (const name of ['hello', 'hello-stable']) {
-    expect(await getOrUndefined('v1', 'Service', ns.name, name)).toBeDefined();
-  }
+  expect(await getOrUndefined('v1', 'Service', ns.name, 'hello')).toBeDefined();
+  // No per-track Service unasked: nothing sends to one.
+  expect(await getOrUndefined('v1', 'Service', ns.name, 'hello-stable')).toBeUndefined();
   expect(await getOrUndefined('policy/v1', 'PodDisruptionBudget', ns.name, 'hello')).toBeDefined();
 
   const table = await kubectl('get', 'msvc', 'hello', '-n', ns.name);
@@ -168,6 +168,47 @@ test('autoscaling renders an HPA, leaves replicas to it, and removing it prunes 
     },
   );
   await waitReady(ns.name, 'scaled');
+});
+
+test('service.trackServices makes the per-track Services, a canary one during a release, and unsetting it prunes them', async () => {
+  const name = 'tracked';
+  const services = async () =>
+    (await client.list('v1', 'Service', ns.name, { labelSelector: `msop.dev/microservice=${name}` })).items
+      .map((s) => s.metadata!.name!)
+      .sort();
+  await client.create(
+    microservice(ns.name, name, {
+      image: 'ghcr.io/example/hello:1.0.0',
+      replicas: 2,
+      service: { trackServices: true },
+      release: { strategy: 'Canary', canary: { steps: [{ setWeight: 50 }, { pause: {} }] } },
+    }),
+  );
+  await waitReady(ns.name, name);
+  expect(await services()).toEqual([name, `${name}-canary`, `${name}-stable`]);
+  const stable = await client.get<V1Service>('v1', 'Service', ns.name, `${name}-stable`);
+  expect(stable.spec?.selector).toEqual({ 'msop.dev/microservice': name, 'msop.dev/track': 'stable' });
+
+  // During a release the canary Service selects the canary's pod.
+  await client.mergePatch('msop.dev/v1alpha1', 'Microservice', ns.name, name, {
+    spec: { image: 'ghcr.io/example/hello:2.0.0' },
+  });
+  await eventually(
+    async () => {
+      const slices = await client.list<V1EndpointSlice>('discovery.k8s.io/v1', 'EndpointSlice', ns.name, {
+        labelSelector: `kubernetes.io/service-name=${name}-canary`,
+      });
+      return slices.items.flatMap((s) => s.endpoints ?? []).length === 1;
+    },
+    { message: `the ${name}-canary Service to have the canary's pod` },
+  );
+
+  await client.mergePatch('msop.dev/v1alpha1', 'Microservice', ns.name, name, {
+    spec: { service: { trackServices: null } },
+  });
+  await eventually(async () => (await services()).join() === name, {
+    message: `${name}-stable and ${name}-canary to be pruned, the apex kept`,
+  });
 });
 
 test('spec.release.paused holds a new revision until it is set back to false', async () => {

@@ -39,7 +39,7 @@ test('an unchanged Microservice causes zero writes across several resyncs, whate
       probes: { readiness: { httpGet: { path: '/healthz' } }, liveness: { tcpSocket: {} } },
       resources: { requests: { cpu: '250m', memory: '64Mi' }, limits: { memory: '128Mi' } },
       autoscaling: { minReplicas: 2, maxReplicas: 4 },
-      service: { annotations: { 'example.com/team': 'shop' } },
+      service: { annotations: { 'example.com/team': 'shop' }, trackServices: true },
       podTemplate: { metadata: { annotations: { 'example.com/owner': 'shop' } } },
     }),
   );

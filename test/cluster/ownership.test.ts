@@ -16,7 +16,9 @@ import {
 const ns = operatorNamespace('ownership');
 
 beforeAll(async () => {
-  await client.create(microservice(ns.name, 'web', { image: 'ghcr.io/example/web:1.0.0', replicas: 2 }));
+  await client.create(
+    microservice(ns.name, 'web', { image: 'ghcr.io/example/web:1.0.0', replicas: 2, service: { trackServices: true } }),
+  );
   await waitReady(ns.name, 'web');
 });
 

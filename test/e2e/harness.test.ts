@@ -46,7 +46,10 @@ async function scalar(expr: string): Promise<number | undefined> {
 }
 
 test('a Microservice with 2 replicas: pods mirrored, traffic driven, Prometheus scrapes it with the pod labels', async () => {
-  await client.create(microservice(ns.name, NAME, { image: 'registry.example/sim:1.0.0', replicas: 2 }));
+  // trackServices: the routes below send to `sim-stable`.
+  await client.create(
+    microservice(ns.name, NAME, { image: 'registry.example/sim:1.0.0', replicas: 2, service: { trackServices: true } }),
+  );
   const ms = await waitReady(ns.name, NAME);
   const revision = ms.status!.stableRevision!;
 

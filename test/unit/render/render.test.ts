@@ -13,22 +13,16 @@ describe('renderChildren', () => {
   });
 
   test.each<[string, Partial<MicroserviceSpec>, string[]]>([
-    ['Services and Deployment for one replica', {}, ['Service/orders', 'Service/orders-stable', 'Deployment/orders']],
+    ['the apex Service and the Deployment for one replica', {}, ['Service/orders', 'Deployment/orders']],
     [
       'a PodDisruptionBudget for several replicas',
       { replicas: 3 },
-      ['Service/orders', 'Service/orders-stable', 'Deployment/orders', 'PodDisruptionBudget/orders'],
+      ['Service/orders', 'Deployment/orders', 'PodDisruptionBudget/orders'],
     ],
     [
       'a PodDisruptionBudget and an HPA under autoscaling',
       { autoscaling: { maxReplicas: 5 } },
-      [
-        'Service/orders',
-        'Service/orders-stable',
-        'Deployment/orders',
-        'PodDisruptionBudget/orders',
-        'HorizontalPodAutoscaler/orders',
-      ],
+      ['Service/orders', 'Deployment/orders', 'PodDisruptionBudget/orders', 'HorizontalPodAutoscaler/orders'],
     ],
   ])('renders %s, in apply order', (_name, spec, expected) => {
     expect(kindsAndNames(render(spec))).toEqual(expected);

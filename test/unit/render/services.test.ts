@@ -3,10 +3,48 @@ import type { MicroserviceSpec } from '../../../src/api/types';
 import { renderTrackService } from '../../../src/render';
 import { find, microservice, render } from './fixtures';
 
+/** The apex and `-stable` Services, with `service.trackServices` set so that the latter exists. */
 function servicesOf(spec: Partial<MicroserviceSpec> = {}): { apex: V1Service; stable: V1Service } {
-  const children = render(spec);
+  const children = render({ ...spec, service: { trackServices: true, ...spec.service } });
   return { apex: find<V1Service>(children, 'Service'), stable: find<V1Service>(children, 'Service', 'orders-stable') };
 }
+
+const canary = (traffic?: object, more: object = {}) => ({
+  strategy: 'Canary' as const,
+  canary: { steps: [{ setWeight: 50 }], ...(traffic ? { traffic } : {}), ...more },
+});
+const blueGreen = (traffic?: object) => ({ strategy: 'BlueGreen' as const, blueGreen: traffic ? { traffic } : {} });
+const gateway = { router: 'gatewayAPI', gatewayAPI: { httpRoutes: [{ name: 'orders' }] } };
+
+test.each<[string, Partial<MicroserviceSpec>, string[]]>([
+  ['Rolling: the apex alone', {}, ['orders']],
+  ['Rolling with trackServices', { service: { trackServices: true } }, ['orders', 'orders-stable']],
+  ['Canary under the replicas router: the apex alone carries the traffic', { release: canary() }, ['orders']],
+  [
+    'Canary under the replicas router with trackServices',
+    { release: canary(), service: { trackServices: true } },
+    ['orders', 'orders-stable', 'orders-canary'],
+  ],
+  [
+    'Canary under a weighted router: its two backends',
+    { release: canary(gateway) },
+    ['orders', 'orders-stable', 'orders-canary'],
+  ],
+  ['BlueGreen under the replicas router: the preview', { release: blueGreen() }, ['orders', 'orders-preview']],
+  [
+    'BlueGreen under a weighted router: its two backends',
+    { release: blueGreen(gateway) },
+    ['orders', 'orders-stable', 'orders-preview'],
+  ],
+  [
+    "a parallel run: the comparator's upstreams and its own Service",
+    { release: canary(gateway, { steps: [{ mirror: { percent: 100 } }] }) },
+    ['orders', 'orders-stable', 'orders-canary', 'orders-baseline', 'orders-compare'],
+  ],
+])('%s', (_name, spec, names) => {
+  const services = render(spec).objects.filter((o) => o.kind === 'Service');
+  expect(services.map((s) => s.metadata!.name)).toEqual(names);
+});
 
 describe('Services', () => {
   test('the apex selects every track, the stable one only the stable track', () => {
