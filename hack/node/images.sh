@@ -14,6 +14,9 @@ log() { printf '[node-images] %s\n' "$*" >&2; }
 node_bin=$root/node_modules/.bin/node
 [ -x "$node_bin" ] || { echo "images.sh: $node_bin is missing; run \`make deps\` (the node devDependency provides Node 24)" >&2; exit 1; }
 node_version=$("$node_bin" --version); node_version=${node_version#v}
+# Checked here, not where the environment is sourced: up.sh installs it (deps.sh) after sourcing, and
+# down.sh must clean up on a machine without it.
+command -v podman >/dev/null || { echo "images.sh: podman is missing; hack/node/deps.sh installs it (as root), or: apt-get install -y --no-install-recommends podman runc" >&2; exit 1; }
 
 PAUSE_IMAGE=localhost/msop-pause:1
 BASE_IMAGE=localhost/msop-node-base:$node_version

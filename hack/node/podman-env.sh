@@ -19,4 +19,3 @@ driver = "overlay"
 graphroot = "$NODE_IMAGES/podman/storage"
 runroot = "/run/msop-node-podman"
 CONF
-command -v podman >/dev/null || { echo "podman is missing: apt-get install -y --no-install-recommends podman runc" >&2; exit 1; }
