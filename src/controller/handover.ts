@@ -17,6 +17,7 @@ import { adoptableReplicaSet, isControlledBy, type RenderedChildren, selectsAnyT
 import { type Handover, handoverStep } from '../rollout/handover';
 import type { KindCache } from './caches';
 import { withAppliedHash } from './drift';
+import { deploymentComplete } from './status';
 
 /** The fallback requeue between the handover's steps: the Deployment controller's writes wake the next one first. */
 export const HANDOVER_REQUEUE_MS = 5_000;
@@ -34,6 +35,8 @@ export async function observeHandover(
     revision: string;
     eligible: boolean;
     promoting: boolean;
+    /** The replicas the plan's apply gives the Deployment. */
+    plannedReplicas?: number;
     deployment?: V1Deployment;
     /** msop's ReplicaSet of the desired revision on the new track. */
     current?: V1ReplicaSet;
@@ -63,7 +66,9 @@ export async function observeHandover(
         paused: deployment.spec?.paused === true,
         observed: (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0),
         replicas: deployment.spec?.replicas ?? 0,
+        complete: deploymentComplete(deployment),
       },
+      plannedReplicas: input.plannedReplicas,
       canary: canary && {
         replicas: canary.spec?.replicas ?? 0,
         readyReplicas: canary.status?.readyReplicas ?? 0,

@@ -247,6 +247,7 @@ export class Reconciler {
       revision: rendered.revision,
       eligible: strategy === 'Canary' && settings.router === 'replicas' && !settings.autoscaled,
       promoting: plan.deploymentTemplate === 'desired',
+      plannedReplicas: plan.stableReplicas,
       deployment,
       current,
     });

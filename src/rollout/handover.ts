@@ -13,8 +13,9 @@
 //   paused the Deployment keeps the old pods' count, and maxSurge is set so
 //   that spec.replicas + maxSurge is exactly the pods that run: every
 //   proportional resize is then a no-op;
-// - unpaused with its new ReplicaSet at spec.replicas, it creates no pod and
-//   scales the old ReplicaSets down.
+// - unpaused with its new ReplicaSet at spec.replicas (and spec.replicas
+//   unchanged, so no proportional resize), it creates no pod and scales the
+//   old ReplicaSets down.
 // Each step waits until the Deployment controller has seen the one before: a
 // step it saw out of order would scale the wrong ReplicaSet. The steps are
 // read from the live objects alone, so a restarted operator goes on from there.
@@ -24,11 +25,13 @@
 //   adopt   canary ReplicaSet orphaned, labelled and templated stable, pods relabelled
 //           (the controller adopts it: 1 + 3 pods run = replicas 1 + maxSurge 3, no resize)
 //   resize  Deployment → replicas 3, maxSurge 1 (3 + 1 run: no resize)
-//   release seen at the adopted set's size: the plan's apply of the rendered Deployment
-//           unpauses it. Its new ReplicaSet is the adopted one, already at spec.replicas, so
-//           the rolling update only scales the old ReplicaSet to 0: the old stable pods, and
-//           only they, go. Unpausing here, not once the old pods are gone, saves the
-//           Deployment controller a round trip per promotion.
+//   release seen at the adopted set's size, which is the plan's: the plan's apply of the
+//           rendered Deployment unpauses it. Its new ReplicaSet is the adopted one, already at
+//           spec.replicas, so the rolling update only scales the old ReplicaSet to 0: the old
+//           stable pods, and only they, go. Unpausing here, not once the old pods are gone,
+//           saves the Deployment controller a round trip per promotion. Should the plan want
+//           another size (spec.replicas edited meanwhile), it waits paused until the old pods
+//           are gone, and the plan's apply then resizes the one ReplicaSet left.
 //   none    unpaused on the new template: the plan waits for the Deployment as in any promotion
 // Under the replicas router every pod of the Microservice takes live traffic,
 // so relabelling the canary's pods stable moves no request; weighted routers
@@ -49,7 +52,11 @@ export interface HandoverObservation {
     /** Its controller has seen the latest spec (status.observedGeneration). */
     observed: boolean;
     replicas: number;
+    /** status.replicas, updatedReplicas and availableReplicas all equal spec.replicas. */
+    complete: boolean;
   };
+  /** The replicas the plan's apply gives the Deployment. */
+  plannedReplicas?: number;
   /** msop's canary ReplicaSet of the desired revision, not yet handed over. */
   canary?: {
     replicas: number;
@@ -99,7 +106,11 @@ export function handoverStep(o: HandoverObservation): Handover {
   if (o.adopted) {
     if (d.replicas !== o.adopted.replicas)
       return { step: 'resize', replicas: o.adopted.replicas, maxSurge: d.replicas };
-    return { step: 'release' };
+    if (o.plannedReplicas === o.adopted.replicas) return { step: 'release' };
+    // The plan wants another size (spec.replicas changed mid-handover): unpaused, the Deployment would scale
+    // every active set in proportion, the old one included. Paused, the old pods go first; the plan's apply
+    // then resizes a single ReplicaSet.
+    return d.complete ? { step: 'none' } : { step: 'wait' };
   }
   // Neither ReplicaSet (the canary was deleted by hand): the plan's apply unpauses it, and it rolls on its own.
   return { step: 'none' };

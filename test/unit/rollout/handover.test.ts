@@ -6,6 +6,7 @@ const deployment = (over: Partial<NonNullable<HandoverObservation['deployment']>
   paused: false,
   observed: true,
   replicas: 2,
+  complete: true,
   ...over,
 });
 const base: HandoverObservation = {
@@ -15,6 +16,7 @@ const base: HandoverObservation = {
   deployment: deployment(),
   canary: { replicas: 4, readyReplicas: 4, adoptable: true },
   orphaned: false,
+  plannedReplicas: 4,
 };
 
 test.each<[string, Partial<HandoverObservation>, ReturnType<typeof handoverStep>]>([
@@ -72,8 +74,33 @@ test.each<[string, Partial<HandoverObservation>, ReturnType<typeof handoverStep>
   ],
   [
     'adopted at the size the Deployment already has (the canary as large as the stable): no resize',
-    { deployment: deployment({ revision: 'new', paused: true }), canary: undefined, adopted: { replicas: 2 } },
+    {
+      deployment: deployment({ revision: 'new', paused: true }),
+      canary: undefined,
+      adopted: { replicas: 2 },
+      plannedReplicas: 2,
+    },
     { step: 'release' },
+  ],
+  [
+    'spec.replicas changed mid-handover: stay paused while the old pods go, unpausing would resize both sets',
+    {
+      deployment: deployment({ revision: 'new', paused: true, replicas: 4, complete: false }),
+      canary: undefined,
+      adopted: { replicas: 4 },
+      plannedReplicas: 6,
+    },
+    { step: 'wait' },
+  ],
+  [
+    'spec.replicas changed mid-handover, old pods gone: the plan unpauses and resizes the one set left',
+    {
+      deployment: deployment({ revision: 'new', paused: true, replicas: 4 }),
+      canary: undefined,
+      adopted: { replicas: 4 },
+      plannedReplicas: 6,
+    },
+    { step: 'none' },
   ],
   [
     'paused on a revision no longer desired: resume',
