@@ -321,7 +321,7 @@ export interface ServiceSettings {
     [k: string]: string;
   };
   /**
-   * Also make the per-track ClusterIP Services <name>-stable and, during a Canary or BlueGreen release, <name>-canary or <name>-preview, for tools that address one track (a load tester sending to the canary, a scrape by Service). Without it they exist only where something sends to them: under a weighted router (gatewayAPI, istio, nginx) both do, BlueGreen makes <name>-preview, and a parallel run makes <name>-canary. Under the replicas router the apex Service alone carries the traffic, and each Service costs every pod change an Endpoints and EndpointSlice update. Default false.
+   * Also make the per-track ClusterIP Services <name>-stable and, with strategy Canary or BlueGreen, <name>-canary or <name>-preview, for tools that address one track (a load tester sending to the canary, a scrape by Service). Without it they exist only where something sends to them: under a weighted router (gatewayAPI, istio, nginx) both do, BlueGreen makes <name>-preview, and a parallel run makes <name>-canary. Under the replicas router the apex Service alone carries the traffic, and each Service costs every pod change an Endpoints and EndpointSlice update. Default false.
    */
   trackServices?: boolean;
 }

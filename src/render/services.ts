@@ -46,16 +46,20 @@ export function renderTrackService(microservice: Microservice, track: string): V
 
 /**
  * The apex Service, and the per-track ones where something sends to them: `-stable` and `-canary` (or
- * `-preview`) for a weighted router, `-preview` for a BlueGreen release (how a person reaches it before the
- * switch), and for a parallel run `-canary`, `-baseline` and `-compare` (the comparator's two upstreams are the
- * baseline and the canary). `service.trackServices` asks for `-stable` and the new track's Service always.
+ * `-preview`) for a weighted router, in the spec or recorded by the running release; `-preview` for a
+ * BlueGreen release (how a person reaches it before the switch); and for a parallel run `-canary`,
+ * `-baseline` and `-compare` (the comparator's two upstreams are the baseline and the canary). `service.trackServices` asks for `-stable` and the new track's Service always.
  * Under the replicas router the apex alone carries the traffic, and every Service more costs each pod change
  * an Endpoints and an EndpointSlice update, so none is made unasked.
  */
 export function renderServices(microservice: Microservice, liveRevision?: string): V1Service[] {
   const { spec } = microservice;
   const parallelRun = isCanary(spec) && hasParallelRun(microservice);
-  const perTrack = spec.service?.trackServices === true || (isProgressive(spec) && routerOf(spec) !== 'replicas');
+  // A weighted router's routes send to `-stable` whatever the strategy (a Rolling Microservice keeps its
+  // traffic section), and a release that began on one drains its old route to `-stable` after a router change.
+  const recorded = microservice.status?.release?.traffic?.router;
+  const weighted = routerOf(spec) !== 'replicas' || (recorded !== undefined && recorded !== 'replicas');
+  const perTrack = spec.service?.trackServices === true || weighted;
   const services = [renderApexService(microservice, liveRevision)];
   if (perTrack) services.push(renderTrackService(microservice, TRACK_STABLE));
   if (isProgressive(spec) && (perTrack || isBlueGreen(spec) || parallelRun))

@@ -385,6 +385,8 @@ export const acceptedMicroservice = (
               type: fc.constantFrom<'ClusterIP' | 'NodePort' | 'LoadBalancer'>('ClusterIP', 'NodePort', 'LoadBalancer'),
               labels: fc.dictionary(labelKey, labelValue, { maxKeys: 2 }),
               annotations: fc.dictionary(labelKey, fc.string({ maxLength: 200 }), { maxKeys: 2 }),
+              // The per-track Services, so their names at the length limit are exercised under any router.
+              trackServices: fc.boolean(),
             },
             { requiredKeys: [] },
           ),

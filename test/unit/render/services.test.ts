@@ -1,7 +1,7 @@
 import type { V1Service } from '@kubernetes/client-node';
-import type { MicroserviceSpec } from '../../../src/api/types';
-import { renderTrackService } from '../../../src/render';
-import { find, microservice, render } from './fixtures';
+import type { Microservice, MicroserviceSpec } from '../../../src/api/types';
+import { renderChildren, renderTrackService } from '../../../src/render';
+import { defaults, find, microservice, noTracked, render } from './fixtures';
 
 /** The apex and `-stable` Services, with `service.trackServices` set so that the latter exists. */
 function servicesOf(spec: Partial<MicroserviceSpec> = {}): { apex: V1Service; stable: V1Service } {
@@ -14,7 +14,7 @@ const canary = (traffic?: object, more: object = {}) => ({
   canary: { steps: [{ setWeight: 50 }], ...(traffic ? { traffic } : {}), ...more },
 });
 const blueGreen = (traffic?: object) => ({ strategy: 'BlueGreen' as const, blueGreen: traffic ? { traffic } : {} });
-const gateway = { router: 'gatewayAPI', gatewayAPI: { httpRoutes: [{ name: 'orders' }] } };
+const gateway = { router: 'gatewayAPI' as const, gatewayAPI: { httpRoute: 'orders' } };
 
 test.each<[string, Partial<MicroserviceSpec>, string[]]>([
   ['Rolling: the apex alone', {}, ['orders']],
@@ -44,6 +44,20 @@ test.each<[string, Partial<MicroserviceSpec>, string[]]>([
 ])('%s', (_name, spec, names) => {
   const services = render(spec).objects.filter((o) => o.kind === 'Service');
   expect(services.map((s) => s.metadata!.name)).toEqual(names);
+});
+
+test("Rolling with a weighted router configured keeps -stable: the user's route sends to it", () => {
+  const spec = { release: { strategy: 'Rolling' as const, canary: { steps: [], traffic: gateway } } };
+  const services = render(spec).objects.filter((o) => o.kind === 'Service');
+  expect(services.map((s) => s.metadata!.name)).toEqual(['orders', 'orders-stable']);
+});
+
+test('a release begun on a weighted router keeps both backends after a switch to replicas, to drain its route', () => {
+  const ms = { ...microservice({ release: canary() }), status: { release: { traffic: gateway } } } as Microservice;
+  const services = renderChildren({ microservice: ms, tracked: noTracked, defaults }).objects.filter(
+    (o) => o.kind === 'Service',
+  );
+  expect(services.map((s) => s.metadata!.name)).toEqual(['orders', 'orders-stable', 'orders-canary']);
 });
 
 describe('Services', () => {
