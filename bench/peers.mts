@@ -367,7 +367,6 @@ async function runTool(c: Cluster, tool: Tool, n: number, argoBin: string): Prom
       await sleep(500);
     }
   }
-  const kcmPid = Number(readFileSync(path.join(c.dir, 'pids', 'kube-controller-manager.pid'), 'utf8').trim());
   const controller = tool === 'msop' || tool === 'argo' ? startController(c, tool, namespace, argoBin) : undefined;
   let rssIdleMiB: number | undefined;
   if (controller) {
@@ -391,7 +390,6 @@ async function runTool(c: Cluster, tool: Tool, n: number, argoBin: string): Prom
   if (controller) controller.peakRssMiB = 0;
   requests = requestCounts(c);
   cpuMark = cpu();
-  const kcmMark = cpuSeconds(kcmPid);
   const planeMark = planeCpu(c);
   const machineMark = machineCpu();
   const releaseStart = Date.now();
@@ -399,7 +397,6 @@ async function runTool(c: Cluster, tool: Tool, n: number, argoBin: string): Prom
   const releaseSeconds = await untilAllDone(c, tool, namespace, n, '2', releaseStart);
   const requestsRelease = delta(requestCounts(c), requests);
   const controllerCpuRelease = cpu() - cpuMark;
-  const kcmCpuRelease = cpuSeconds(kcmPid) - kcmMark;
   const plane = planeCpu(c);
   const planeDelta = (component: string) => (plane.get(component) ?? 0) - (planeMark.get(component) ?? 0);
   const machine = machineCpu();
@@ -425,7 +422,7 @@ async function runTool(c: Cluster, tool: Tool, n: number, argoBin: string): Prom
     releaseSeconds,
     controllerCpuInit: controller ? controllerCpuInit : undefined,
     controllerCpuRelease: controller ? controllerCpuRelease : undefined,
-    kcmCpuRelease,
+    kcmCpuRelease: planeDelta('kube-controller-manager'),
     apiserverCpuRelease: planeDelta('kube-apiserver'),
     etcdCpuRelease: planeDelta('etcd'),
     machineBusyRelease,
