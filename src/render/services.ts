@@ -48,9 +48,10 @@ export function renderTrackService(microservice: Microservice, track: string): V
  * The apex Service, and the per-track ones where something sends to them: `-stable` and `-canary` (or
  * `-preview`) for a weighted router, in the spec or recorded by the running release; `-preview` for a
  * BlueGreen release (how a person reaches it before the switch); and for a parallel run `-canary`,
- * `-baseline` and `-compare` (the comparator's two upstreams are the baseline and the canary). `service.trackServices` asks for `-stable` and the new track's Service always.
- * Under the replicas router the apex alone carries the traffic, and every Service more costs each pod change
- * an Endpoints and an EndpointSlice update, so none is made unasked.
+ * `-baseline` and `-compare` (the comparator's two upstreams are the baseline and the canary).
+ * `service.trackServices` asks for `-stable` and the new track's Service always. Under the replicas router
+ * the apex alone carries the traffic, and every Service more costs each pod change an Endpoints and an
+ * EndpointSlice update, so none is made unasked.
  */
 export function renderServices(microservice: Microservice, liveRevision?: string): V1Service[] {
   const { spec } = microservice;
