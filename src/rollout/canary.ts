@@ -168,6 +168,17 @@ class Context {
         message: `${this.stepLabel()}: analysis inconclusive (${analysis.reason ?? ''}); waiting for a passing check, or kubectl msop skip-analysis or abort`,
       });
     }
+    // A step that completes hands over to the next one in the same plan: one status write and one reconcile
+    // per step, not two. Not under analysis, whose verdict this reconcile holds is the finished step's; and
+    // not into the promotion, which changes the stable template only once status records every step done.
+    for (;;) {
+      const at = this.step();
+      const plan = this.planStep();
+      if (this.step() === at || this.input.analysis || this.step() >= this.settings.steps.length) return plan;
+    }
+  }
+
+  private planStep(): ReleasePlan {
     const step = this.settings.steps[this.step()];
     if (!step) return this.promote();
     switch (step.kind) {

@@ -146,7 +146,7 @@ describe('planRelease', () => {
       { stable: 3, canary: 1, step: 0, events: [], requeue: 595_000 },
     ],
     [
-      'setWeight done under replicas: the step completes and the next one starts',
+      'setWeight done under replicas: the step completes and the next one (a 1 m pause) starts in the same plan',
       { state: releasing(0, 20), observed: at20 },
       {
         template: 'keep',
@@ -159,7 +159,7 @@ describe('planRelease', () => {
         desiredWeight: 20,
         reason: 'Progressing',
         events: ['Normal/StepCompleted'],
-        requeue: 0,
+        requeue: 60_000,
       },
     ],
     [
@@ -177,13 +177,13 @@ describe('planRelease', () => {
       { weight: 20, step: 0, events: [], requeue: 1_000 },
     ],
     [
-      'setWeight under a weighted router advances only when the weight reads back equal',
+      'setWeight under a weighted router advances only when the weight reads back equal; the pause after it keeps the route',
       {
         settings: { router: 'istio' },
         state: releasing(0, 20),
         observed: { canary: { replicas: 1, readyReplicas: 1 }, routerWeight: 20 },
       },
-      { stable: 4, canary: 1, weight: 20, step: 1, events: ['Normal/StepCompleted'], requeue: 0 },
+      { stable: 4, canary: 1, weight: undefined, step: 1, events: ['Normal/StepCompleted'], requeue: 60_000 },
     ],
     [
       'a weighted router never gets a weight while the canary has 0 ready pods',
@@ -240,9 +240,23 @@ describe('planRelease', () => {
       { stable: 4, canary: 1, weight: undefined, step: 1, requeue: 40_000 },
     ],
     [
-      'pause 1m elapsed: advance',
+      'pause 1m elapsed: advance, and the next step (50%) scales the canary in the same plan',
       { state: releasing(1, 20, 60_000), observed: at20 },
-      { stable: 3, canary: 1, phase: 'Progressing', step: 2, events: ['Normal/StepCompleted'], requeue: 0 },
+      { stable: 3, canary: 2, phase: 'Progressing', step: 2, events: ['Normal/StepCompleted'], requeue: 600_000 },
+    ],
+    [
+      'the last step (a 1 s pause) elapsed: status records every step done before the promotion starts',
+      {
+        settings: {
+          steps: [
+            { kind: 'setWeight', weight: 50 },
+            { kind: 'pause', durationMs: 1_000 },
+          ],
+        },
+        state: releasing(1, 50, 1_000),
+        observed: at50,
+      },
+      { template: 'keep', phase: 'Progressing', step: 2, canary: 2, events: ['Normal/StepCompleted'], requeue: 0 },
     ],
     [
       'pause {}: phase Paused until promoted, no requeue',
