@@ -882,9 +882,9 @@ export interface ReleaseState {
    */
   rollbackTime?: string;
   /**
-   * The stable revision's pod template while a release runs, so that a stable Deployment deleted mid-release is recreated on the stable revision rather than on the new one.
+   * The stable revision's pod template, as JSON, while a release runs, so that a stable Deployment deleted mid-release is recreated on the stable revision rather than on the new one. A string rather than an object: the API server then decodes, validates and tracks it as one field, which makes each status write of a release cheaper.
    */
-  stableTemplate?: { [k: string]: unknown };
+  stablePodTemplate?: string;
   /**
    * The traffic settings (release.canary.traffic, or release.blueGreen.traffic) the release in progress started with. When they change mid-release, or the release section is removed, msop first drains and cleans the old route with these, so no traffic is left pointing at a Service that is about to go.
    */

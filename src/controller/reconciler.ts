@@ -1,14 +1,7 @@
 // reconcile(key): read the Microservice and what it owns, converge the
 // children, and write status once at the end, whatever happened (Flux's
 // finalizeStatus). Errors are rethrown for a rate-limited retry.
-import type {
-  KubernetesObject,
-  V1Deployment,
-  V1EndpointSlice,
-  V1PodTemplateSpec,
-  V1ReplicaSet,
-  V1Service,
-} from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1EndpointSlice, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import {
   ACTIONS,
   ANNOTATION_ACTION,
@@ -63,6 +56,7 @@ import {
   releaseStateOf,
   type Strategy,
 } from '../rollout/release';
+import { stableTemplateOf, withStableTemplateKept } from '../rollout/state';
 import { checkStepsRouter, releaseSteps, StepsError } from '../rollout/steps';
 import { type TrafficRouter, weightedRouter } from '../traffic';
 import type { Resolution } from '../environment/resolve';
@@ -299,7 +293,7 @@ export class Reconciler {
   ) {
     const deployment = this.liveDeployment(microservice);
     // A Deployment deleted mid-release still has a stable revision: the one status.release kept the template of.
-    const kept = deployment ? undefined : (releaseStateOf(microservice.status).stableTemplate as V1PodTemplateSpec);
+    const kept = deployment ? undefined : stableTemplateOf(releaseStateOf(microservice.status));
     const stableRevision = (deployment?.spec?.template ?? kept)?.metadata?.labels?.[LABEL_REVISION];
     const newTrack = newTrackOf(microservice.spec) as 'canary' | 'preview';
     const sets = [
@@ -421,9 +415,8 @@ export class Reconciler {
         case 'applyDeployment': {
           const desired = this.deploymentOf(rendered);
           if (a.replicas !== undefined) desired.spec!.replicas = a.replicas;
-          const stableTemplate = releaseStateOf(microservice.status).stableTemplate;
-          if (a.revision === 'stable' && stableTemplate)
-            desired.spec!.template = structuredClone(stableTemplate) as V1PodTemplateSpec;
+          const stableTemplate = stableTemplateOf(releaseStateOf(microservice.status));
+          if (a.revision === 'stable' && stableTemplate) desired.spec!.template = structuredClone(stableTemplate);
           if (a.paused) {
             desired.spec!.paused = true;
             desired.spec!.replicas = a.paused.replicas;
@@ -826,13 +819,11 @@ function withStableTemplate(
   previous: ReleaseState,
   desiredRevision: string,
 ): ReleaseState {
-  const rest = { ...next };
-  delete rest.stableTemplate;
-  if (next.revision === undefined) return rest;
+  if (next.revision === undefined) return withStableTemplateKept(next, undefined);
   const live = deployment?.spec?.template;
-  if (!live) return previous.stableTemplate ? { ...rest, stableTemplate: previous.stableTemplate } : rest;
-  if (live.metadata?.labels?.[LABEL_REVISION] === desiredRevision) return rest;
-  return { ...rest, stableTemplate: live as Record<string, unknown> };
+  if (!live) return withStableTemplateKept(next, stableTemplateOf(previous));
+  if (live.metadata?.labels?.[LABEL_REVISION] === desiredRevision) return withStableTemplateKept(next, undefined);
+  return withStableTemplateKept(next, live);
 }
 
 /** Waits for every promise, then rethrows the first failure: no write is left running past the reconcile. */

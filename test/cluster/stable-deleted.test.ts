@@ -21,7 +21,7 @@ test('a stable Deployment deleted mid-release is recreated on the stable revisio
   const stableRevision = ready.status!.stableRevision!;
   await setImage('orders', 'ghcr.io/example/orders:2.0.0');
   const paused = await untilStatus('orders', 'paused at the gate', (ms) => ms.status?.phase === 'Paused');
-  expect(paused.status?.release?.stableTemplate).toMatchObject({
+  expect(JSON.parse(paused.status?.release?.stablePodTemplate ?? '{}')).toMatchObject({
     metadata: { labels: { 'msop.dev/revision': stableRevision } },
   });
   const before = await deploymentOf('orders');
@@ -44,6 +44,6 @@ test('a stable Deployment deleted mid-release is recreated on the stable revisio
   });
   const promoted = await waitReady(ns.name, 'orders');
   expect(promoted.status?.stableRevision).not.toBe(stableRevision);
-  expect(promoted.status?.release?.stableTemplate).toBeUndefined();
+  expect(promoted.status?.release?.stablePodTemplate).toBeUndefined();
   expect((await deploymentOf('orders')).spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/example/orders:2.0.0');
 });
