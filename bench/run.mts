@@ -11,6 +11,7 @@
 //                      --memory-only                              (only the memory table)
 //                      --comparator-runs=5 ...]                   (see bench/comparator.mts)
 //   npm run bench -- --peers [...]: see bench/peers.mts
+//   npm run bench -- --status-writes [...]: see bench/status-writes.mts
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -21,6 +22,12 @@ import { createInterface } from 'node:readline';
 if (process.argv.includes('--peers')) {
   const peers = './peers.mts';
   await import(peers);
+  process.exit(0);
+}
+// --status-writes: kube-apiserver's CPU per Microservice status write (bench/status-writes.mts).
+if (process.argv.includes('--status-writes')) {
+  const statusWrites = './status-writes.mts';
+  await import(statusWrites);
   process.exit(0);
 }
 
