@@ -23,12 +23,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { Pool } from 'undici';
+import { flag, median } from './stats.mts';
 
 const ROOT = path.join(import.meta.dirname, '..');
-const flag = (name: string, fallback: number): number => {
-  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return arg ? Number(arg.split('=')[1]) : fallback;
-};
 const RUNS = flag('comparator-runs', 5);
 const REQUESTS = flag('comparator-requests', 20_000);
 const SECONDS = flag('comparator-seconds', 10);
@@ -36,11 +33,6 @@ const LATENCY_REQUESTS = flag('latency-requests', 2_000);
 const CONCURRENCY = flag('concurrency', 32);
 const log = (message: string) => console.error(`[bench comparator] ${message}`);
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;

@@ -18,6 +18,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { imageNodeOptions } from './image-node-options.mts';
+import { median } from './stats.mts';
 
 const ROOT = path.join(import.meta.dirname, '..');
 const arg = (name: string, fallback: string): string =>
@@ -36,11 +37,6 @@ const IMAGE = 'registry.example/bench/app';
 type Tool = 'floor' | 'floor-qps' | 'msop' | 'argo';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (message: string) => console.error(`[peers] ${new Date().toISOString().slice(11, 19)} ${message}`);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 function sh(script: string, env: NodeJS.ProcessEnv = {}): string {
   return execFileSync('bash', ['-c', script], {

@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { imageNodeOptions } from './image-node-options.mts';
 import { createInterface } from 'node:readline';
+import { flag, median } from './stats.mts';
 
 // --peers: msop beside Argo Rollouts and the control plane's own pace (bench/peers.mts).
 if (process.argv.includes('--peers')) {
@@ -32,10 +33,6 @@ if (process.argv.includes('--status-writes')) {
 }
 
 const ROOT = path.join(import.meta.dirname, '..');
-const flag = (name: string, fallback: number): number => {
-  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return arg ? Number(arg.split('=')[1]) : fallback;
-};
 const MICROSERVICES = flag('microservices', 100);
 const SAMPLES = flag('samples', 10);
 const FAILOVER_RUNS = flag('failover-runs', 3);
@@ -47,11 +44,6 @@ const NODE_OPTIONS =
 const CLUSTER = process.env.CLUSTER_NAME ?? 'msop-bench';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 const log = (message: string) => console.error(`[bench] ${message}`);
 
 function sh(script: string): string {

@@ -16,12 +16,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { flag, median } from './stats.mts';
 
 const ROOT = path.join(import.meta.dirname, '..');
-const flag = (name: string, fallback: number): number => {
-  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return arg ? Number(arg.split('=')[1]) : fallback;
-};
 const N = flag('microservices', 300);
 const ROUNDS = flag('rounds', 4);
 const RUNS = flag('runs', 3);
@@ -34,11 +31,6 @@ const NAMESPACE = 'default';
 const CONCURRENCY = 8;
 
 const log = (message: string) => console.error(`[status-writes] ${message}`);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 function sh(script: string): string {
   return execFileSync('bash', ['-c', script], {
