@@ -4,7 +4,8 @@
 // all Ready, time to release all N (an image change; steps 50% then a 1 s pause), the controller's CPU
 // seconds and RSS (peak, and settled after the release), the API requests by verb and by resource from
 // the API server's apiserver_request_total (all clients: the bench's own polling included, the same for
-// every tool), pods deleted, and the writes in a steady-state window. Each figure is also given as a
+// every tool), the Events recorded by component and reason, pods deleted, and the writes in a
+// steady-state window. Each figure is also given as a
 // ratio to Argo's and to the floor's of the same run. Not a test; it asserts nothing.
 //
 //   npm run bench -- --peers [--n=100,300] [--runs=1] [--tools=floor,floor-qps,msop,argo]
@@ -120,6 +121,42 @@ function delta(after: Map<string, number>, before: Map<string, number>): Record<
   for (const [key, value] of after) {
     const d = value - (before.get(key) ?? 0);
     if (d > 0) out[key] = d;
+  }
+  return out;
+}
+
+/** Each Event's count by name; an Event written with series (events.k8s.io) counts its series. */
+function eventCounts(c: Cluster, namespace: string): Map<string, { key: string; count: number }> {
+  const list = JSON.parse(kubectl(c, ['get', 'events', '-n', namespace, '-o', 'json'])) as {
+    items: {
+      metadata: { name: string };
+      reason?: string;
+      count?: number;
+      series?: { count?: number };
+      source?: { component?: string };
+      reportingComponent?: string;
+    }[];
+  };
+  return new Map(
+    list.items.map((e) => [
+      e.metadata.name,
+      {
+        key: `${e.reportingComponent || e.source?.component || '?'} ${e.reason ?? '?'}`,
+        count: e.series?.count ?? e.count ?? 1,
+      },
+    ]),
+  );
+}
+
+/** Occurrences recorded between two snapshots, by "component reason". */
+function eventDelta(
+  after: Map<string, { key: string; count: number }>,
+  before: Map<string, { key: string; count: number }>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, { key, count }] of after) {
+    const d = count - (before.get(name)?.count ?? 0);
+    if (d > 0) out[key] = (out[key] ?? 0) + d;
   }
   return out;
 }
@@ -350,6 +387,7 @@ interface Figures {
   steadyWrites: number;
   steadyCpuSeconds?: number;
   requestsRelease: Record<string, number>;
+  eventsRelease: Record<string, number>;
 }
 
 async function runTool(c: Cluster, tool: Tool, n: number, argoBin: string): Promise<Figures> {
@@ -388,10 +426,12 @@ async function runTool(c: Cluster, tool: Tool, n: number, argoBin: string): Prom
   cpuMark = cpu();
   const planeMark = planeCpu(c);
   const machineMark = machineCpu();
+  const eventsMark = eventCounts(c, namespace);
   const releaseStart = Date.now();
   kubectl(c, ['apply', '--server-side', '--field-manager=bench', '-f', '-'], objects(tool, namespace, n, '2'));
   const releaseSeconds = await untilAllDone(c, tool, namespace, n, '2', releaseStart);
   const requestsRelease = delta(requestCounts(c), requests);
+  const eventsRelease = eventDelta(eventCounts(c, namespace), eventsMark);
   const controllerCpuRelease = cpu() - cpuMark;
   const plane = planeCpu(c);
   const planeDelta = (component: string) => (plane.get(component) ?? 0) - (planeMark.get(component) ?? 0);
@@ -432,6 +472,7 @@ async function runTool(c: Cluster, tool: Tool, n: number, argoBin: string): Prom
     steadyWrites: controllerWrites(steady),
     steadyCpuSeconds,
     requestsRelease,
+    eventsRelease,
   };
 }
 
@@ -483,6 +524,11 @@ function table(results: Figures[], n: number): string {
   const keys = [...new Set(TOOLS.flatMap((t) => Object.keys(first(t))))].sort();
   lines.push('| request | ' + TOOLS.join(' | ') + ' |', '|---|' + TOOLS.map(() => '---|').join(''));
   for (const key of keys) lines.push(`| ${key} | ${TOOLS.map((t) => first(t)[key] ?? 0).join(' | ')} |`);
+  lines.push('', 'Events recorded during the release, by component and reason (first run):', '');
+  const events = (tool: Tool) => by(tool)[0]?.eventsRelease ?? {};
+  const reasons = [...new Set(TOOLS.flatMap((t) => Object.keys(events(t))))].sort();
+  lines.push('| event | ' + TOOLS.join(' | ') + ' |', '|---|' + TOOLS.map(() => '---|').join(''));
+  for (const key of reasons) lines.push(`| ${key} | ${TOOLS.map((t) => events(t)[key] ?? 0).join(' | ')} |`);
   return lines.join('\n');
 }
 
