@@ -169,13 +169,23 @@ class Context {
       });
     }
     // A step that completes hands over to the next one in the same plan: one status write and one reconcile
-    // per step, not two. Not under analysis, whose verdict this reconcile holds is the finished step's; and
-    // not into the promotion, which changes the stable template only once status records every step done.
+    // per step, not two. Not under analysis, whose verdict this reconcile holds is the finished step's.
     for (;;) {
       const at = this.step();
       const plan = this.planStep();
-      if (this.step() === at || this.input.analysis || this.step() >= this.settings.steps.length) return plan;
+      if (this.step() === at || this.input.analysis) return plan;
+      if (this.step() >= this.settings.steps.length) return this.announcePromotion();
     }
+  }
+
+  /**
+   * The last step done: the plan of the promotion, but the stable template moves only on the next reconcile,
+   * once status records every step done. That reconcile then finds its status already written.
+   */
+  private announcePromotion(): ReleasePlan {
+    const plan = this.promote();
+    if (plan.deploymentTemplate !== 'desired') return plan;
+    return { ...plan, deploymentTemplate: 'keep', requeueAfterMs: 0 };
   }
 
   private planStep(): ReleasePlan {

@@ -245,7 +245,7 @@ describe('planRelease', () => {
       { stable: 3, canary: 2, phase: 'Progressing', step: 2, events: ['Normal/StepCompleted'], requeue: 600_000 },
     ],
     [
-      'the last step (a 1 s pause) elapsed: status records every step done before the promotion starts',
+      'the last step (a 1 s pause) elapsed: the promotion starts by scaling the canary to full size',
       {
         settings: {
           steps: [
@@ -256,7 +256,59 @@ describe('planRelease', () => {
         state: releasing(1, 50, 1_000),
         observed: at50,
       },
-      { template: 'keep', phase: 'Progressing', step: 2, canary: 2, events: ['Normal/StepCompleted'], requeue: 0 },
+      {
+        template: 'keep',
+        phase: 'Promoting',
+        step: 2,
+        canary: 4,
+        message: 'Promoting bbb: scaling the canary to 4 (2 ready)',
+        events: ['Normal/StepCompleted'],
+        requeue: 600_000,
+      },
+    ],
+    [
+      'the last step elapsed with the canary at full size: status says Promoting before the stable template moves',
+      {
+        settings: { replicas: 1, steps: [{ kind: 'pause', durationMs: 1_000 }] },
+        state: releasing(0, 0, 1_000),
+        observed: {
+          stableReplicas: 1,
+          stablePods: 1,
+          stableReadyReplicas: 1,
+          canary: { replicas: 1, readyReplicas: 1 },
+        },
+      },
+      {
+        template: 'keep',
+        phase: 'Promoting',
+        step: 1,
+        reason: 'Promoting',
+        message: 'Promoting bbb: updating the Deployment',
+        events: ['Normal/StepCompleted'],
+        requeue: 0,
+      },
+    ],
+    [
+      'the reconcile after it moves the stable template, and its plan writes the same status',
+      {
+        settings: { replicas: 1, steps: [{ kind: 'pause', durationMs: 1_000 }] },
+        state: releasing(1, 0, 0),
+        observed: {
+          stableReplicas: 1,
+          stablePods: 1,
+          stableReadyReplicas: 1,
+          canary: { replicas: 1, readyReplicas: 1 },
+        },
+      },
+      {
+        template: 'desired',
+        phase: 'Promoting',
+        step: 1,
+        reason: 'Promoting',
+        message: 'Promoting bbb: updating the Deployment',
+        events: [],
+        requeue: undefined,
+      },
     ],
     [
       'pause {}: phase Paused until promoted, no requeue',
