@@ -744,11 +744,11 @@ export interface MicroserviceStatus {
    */
   canaryWeight?: number;
   /**
-   * The number of canary pods asked for.
+   * The number of pods of the new revision asked for, the canary's, and through a promotion the Deployment's too.
    */
   canaryReplicas?: number;
   /**
-   * The number of canary pods that are ready.
+   * The number of pods of the new revision that are ready, counted as canaryReplicas is.
    */
   canaryReadyReplicas?: number;
   release?: ReleaseState;

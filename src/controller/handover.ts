@@ -28,7 +28,7 @@ export interface HandoverContext {
 }
 
 /** Where the handover stands, from the live Deployment and ReplicaSets. */
-export async function observeHandover(
+export function observeHandover(
   ctx: HandoverContext,
   microservice: Microservice,
   input: {
@@ -41,7 +41,7 @@ export async function observeHandover(
     /** msop's ReplicaSet of the desired revision on the new track. */
     current?: V1ReplicaSet;
   },
-): Promise<Handover> {
+): Handover {
   const { deployment, revision } = input;
   const { namespace = '', name = '' } = microservice.metadata;
   const canary = input.current?.metadata?.labels?.[LABEL_TRACK] === TRACK_CANARY ? input.current : undefined;
@@ -81,12 +81,8 @@ export async function observeHandover(
   if (step.step !== 'pause') return step;
   // The Deployment controller takes the oldest ReplicaSet whose template matches as its new one. A revision
   // it ran before (a revert) still has its own, at 0 pods, which would win over the canary's: roll instead.
-  // The Deployment's own ReplicaSets lack msop's managed-by label, so they are not cached: one list, at pause only.
-  const all = await ctx.client.list<V1ReplicaSet>('apps/v1', 'ReplicaSet', namespace, {
-    labelSelector: `${LABEL_MICROSERVICE}=${name},${LABEL_REVISION}=${revision}`,
-    resourceVersion: '0',
-  });
-  const clash = all.items.some((rs) => rs.metadata?.uid !== canary?.metadata?.uid);
+  // The cache holds the Deployment's ReplicaSets too.
+  const clash = sets.some((rs) => rs.metadata?.uid !== canary?.metadata?.uid);
   return clash ? observation(false) : step;
 }
 

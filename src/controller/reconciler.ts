@@ -56,6 +56,7 @@ import {
   releaseStateOf,
   type Strategy,
 } from '../rollout/release';
+import { podsByRevision, type ReplicaSetCounts } from '../rollout/pod-counts';
 import { stableTemplateOf, withStableTemplateKept } from '../rollout/state';
 import { checkStepsRouter, releaseSteps, StepsError } from '../rollout/steps';
 import { type TrafficRouter, weightedRouter } from '../traffic';
@@ -237,7 +238,7 @@ export class Reconciler {
     });
     const plan = { ...planned, state: withStableTemplate(planned.state, deployment, state, rendered.revision) };
     const live = observed.live;
-    const handover = await observeHandover(this.handoverContext(), microservice, {
+    const handover = observeHandover(this.handoverContext(), microservice, {
       revision: rendered.revision,
       eligible: strategy === 'Canary' && settings.router === 'replicas' && !settings.autoscaled,
       promoting: plan.deploymentTemplate === 'desired',
@@ -275,6 +276,7 @@ export class Reconciler {
         analysis: outcome?.status,
         stepCount: strategy === 'Canary' ? settings.steps.length : undefined,
         canary: observed.release.canary,
+        pods: observed.pods,
       },
     });
     const inRelease = plan.state.revision !== undefined;
@@ -325,7 +327,9 @@ export class Reconciler {
     const liveRevision = this.liveRevision(microservice);
     const counts = (rs: V1ReplicaSet | undefined) =>
       rs && { replicas: rs.spec?.replicas ?? 0, readyReplicas: rs.status?.readyReplicas ?? 0 };
+    const pods = this.podsByRevision(microservice, rendered, deployment);
     const release: ReleaseObservation = {
+      readyByRevision: { desired: pods.desired.readyReplicas, other: pods.other.readyReplicas },
       stableRevision,
       stableReplicas: deployment?.spec?.replicas ?? 0,
       stablePods: deployment?.status?.replicas ?? 0,
@@ -366,7 +370,33 @@ export class Reconciler {
       liveRevision,
       newReadyReplicas: current?.status?.readyReplicas ?? 0,
     };
-    return { deployment, current, release, live: liveState };
+    return { deployment, current, release, live: liveState, pods };
+  }
+
+  /** The release's pods by revision, from the ReplicaSets in the cache (see rollout/pod-counts). */
+  private podsByRevision(microservice: Microservice, rendered: RenderedChildren, deployment: V1Deployment | undefined) {
+    const { namespace = '', name = '', uid = '' } = microservice.metadata;
+    const deploymentUid = deployment?.metadata?.uid;
+    const sets = (this.deps.owned.ReplicaSet?.listByLabel(namespace, name) ?? []) as V1ReplicaSet[];
+    const counts = sets.map((rs): ReplicaSetCounts => {
+      const controller = rs.metadata?.ownerReferences?.find((ref) => ref.controller === true);
+      return {
+        revision: rs.metadata?.labels?.[LABEL_REVISION],
+        track: rs.metadata?.labels?.[LABEL_TRACK],
+        controller: !controller
+          ? 'none'
+          : controller.uid === uid
+            ? 'microservice'
+            : controller.uid === deploymentUid
+              ? 'deployment'
+              : 'other',
+        replicas: rs.spec?.replicas ?? 0,
+        pods: rs.status?.replicas ?? 0,
+        readyReplicas: rs.status?.readyReplicas ?? 0,
+        availableReplicas: rs.status?.availableReplicas ?? 0,
+      };
+    });
+    return podsByRevision(counts, rendered.revision, newTrackOf(microservice.spec));
   }
 
   /** The executor: carries out the actions in order, through the one apply path. Returns the Deployment written. */

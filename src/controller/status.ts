@@ -2,6 +2,7 @@
 // reconciler passes the clock in, and an unchanged observation gives an equal
 // status, so no write follows.
 import type { V1Deployment } from '@kubernetes/client-node';
+import type { PodCounts } from '../rollout/pod-counts';
 import type { ReleasePlan } from '../rollout/release';
 import { dropUndefined } from '../rollout/state';
 import {
@@ -48,6 +49,8 @@ export interface ReleaseOutcome {
   /** Canary only: the number of steps. */
   stepCount?: number;
   canary?: { replicas: number; readyReplicas: number };
+  /** The release's pods by revision: status counts these while a release runs. */
+  pods?: { desired: PodCounts; other: PodCounts };
 }
 
 /** The Deployment has rolled out its template and every pod is ready. */
@@ -177,12 +180,7 @@ export function deriveStatus(
   const health = obs.release?.analysis && !obs.failure ? analysisHealth(obs.release.analysis) : undefined;
   if (health) set({ type: CONDITION_ANALYSIS_HEALTHY, ...health });
 
-  const depStatus = obs.deployment?.status ?? {};
-  const canary = obs.release?.canary;
-  const readyReplicas = (depStatus.readyReplicas ?? 0) + (canary?.readyReplicas ?? 0);
-  // During a release the stable Deployment may be scaled below spec.replicas to make room for the canary.
-  const stableDesired = obs.release ? (obs.deployment?.spec?.replicas ?? obs.desiredReplicas) : obs.desiredReplicas;
-  const desired = stableDesired + (canary?.replicas ?? 0);
+  const counts = podCounts(obs);
   return {
     observedGeneration: obs.generation,
     phase,
@@ -191,15 +189,43 @@ export function deriveStatus(
     ...releaseFields(previous, obs),
     ...analysisField(previous, obs),
     ...environmentFields(previous, obs),
-    replicas: (depStatus.replicas ?? 0) + (canary?.replicas ?? 0),
-    readyReplicas,
-    updatedReplicas: depStatus.updatedReplicas ?? 0,
-    availableReplicas: depStatus.availableReplicas ?? 0,
+    replicas: counts.replicas,
+    readyReplicas: counts.readyReplicas,
+    updatedReplicas: counts.updatedReplicas,
+    availableReplicas: counts.availableReplicas,
     selector: obs.selector,
-    ready: `${readyReplicas}/${desired}`,
+    ready: `${counts.readyReplicas}/${counts.desired}`,
     message,
   } as MicroserviceStatus;
 }
+
+/** While a release runs, pods by revision (updated: the desired revision's); otherwise the Deployment's, and a canary being drained. */
+function podCounts(obs: Observation) {
+  const pods = obs.release?.pods;
+  if (pods && inRelease(obs)) {
+    const { desired, other } = pods;
+    return {
+      replicas: desired.pods + other.pods,
+      readyReplicas: desired.readyReplicas + other.readyReplicas,
+      updatedReplicas: desired.pods,
+      availableReplicas: desired.availableReplicas + other.availableReplicas,
+      desired: desired.replicas + other.replicas,
+    };
+  }
+  const depStatus = obs.deployment?.status ?? {};
+  const canary = obs.release?.canary;
+  // During a release the stable Deployment may be scaled below spec.replicas to make room for the canary.
+  const stableDesired = obs.release ? (obs.deployment?.spec?.replicas ?? obs.desiredReplicas) : obs.desiredReplicas;
+  return {
+    replicas: (depStatus.replicas ?? 0) + (canary?.replicas ?? 0),
+    readyReplicas: (depStatus.readyReplicas ?? 0) + (canary?.readyReplicas ?? 0),
+    updatedReplicas: depStatus.updatedReplicas ?? 0,
+    availableReplicas: depStatus.availableReplicas ?? 0,
+    desired: stableDesired + (canary?.replicas ?? 0),
+  };
+}
+
+const inRelease = (obs: Observation) => !obs.failure && obs.release?.plan.state.revision !== undefined;
 
 /**
  * The Released condition to show. Once a revision is rolled back, later reconciles only see "rolled back";
@@ -271,9 +297,11 @@ function releaseFields(previous: MicroserviceStatus | undefined, obs: Observatio
       RELEASE_FIELDS.filter((key) => previous?.[key] !== undefined).map((key) => [key, previous![key]]),
     );
   }
-  const { plan, stepCount, canary } = obs.release;
+  const { plan, stepCount, pods } = obs.release;
   const state = plan.state;
   const inRelease = state.revision !== undefined;
+  // The new revision's pods, through a promotion too (see podCounts); a canary being drained, after one.
+  const canary = inRelease && pods ? pods.desired : obs.release.canary;
   // An empty object would be sent as {}, which server-side apply stores as null: leave the field out instead.
   const release = dropUndefined({ ...state });
   return dropUndefined({

@@ -33,6 +33,8 @@ export interface InformerOptions {
    * TransformStripManagedFields does: they are often a third of an object, and only a few readers need them.
    */
   keepManagedFields?: boolean;
+  /** Trims what the cache keeps of each object (its readers' fields only). Returns a new object, never mutates. */
+  trim?: (object: KubernetesObject) => KubernetesObject;
 }
 
 const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
@@ -276,13 +278,14 @@ export class Informer<T extends KubernetesObject> {
     this.emit(previous ? 'MODIFIED' : 'ADDED', object, previous);
   }
 
-  /** List items come without apiVersion and kind; set them so cached objects are self-describing. Drops managedFields unless kept. */
+  /** List items come without apiVersion and kind; set them so cached objects are self-describing. Trims, and drops managedFields unless kept. */
   private withTypeMeta(object: T): T {
     const typed = { ...object, apiVersion: this.options.apiVersion, kind: this.options.kind };
-    if (this.options.keepManagedFields || !object.metadata?.managedFields) return typed;
-    const metadata = { ...object.metadata };
+    const trimmed = this.options.trim ? (this.options.trim(typed) as T) : typed;
+    if (this.options.keepManagedFields || !trimmed.metadata?.managedFields) return trimmed;
+    const metadata = { ...trimmed.metadata };
     delete metadata.managedFields;
-    return { ...typed, metadata };
+    return { ...trimmed, metadata };
   }
 
   private emit(type: InformerEventType, object: T, previous?: T): void {

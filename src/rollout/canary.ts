@@ -97,8 +97,9 @@ class Context {
         deleteCanaries: false,
         // Should the canary vanish before the Deployment is done, its share goes back to the stable Service.
         routerWeight: this.weighted ? (this.canaryReady() > 0 ? 100 : 0) : undefined,
-        message: `Promoting ${this.revision}: waiting for the Deployment to roll out (${this.observed.stableReadyReplicas}/${this.total} ready)`,
-        canaryWeight: this.currentWeight(),
+        // No pod count here: the Deployment's moves as it claims the canary's pods, and status.ready has it.
+        message: `Promoting ${this.revision}: waiting for the Deployment to roll out`,
+        canaryWeight: this.promotionWeight(),
         events: this.events,
       };
     }
@@ -606,6 +607,12 @@ class Context {
 
   private canaryReady(): number {
     return this.observed.canary?.readyReplicas ?? 0;
+  }
+
+  /** Under the replicas router, the new revision's share of the ready pods, whichever set now holds them. */
+  private promotionWeight(): number {
+    const pods = this.observed.readyByRevision;
+    return this.weighted || !pods ? this.currentWeight() : replicaWeight(pods.desired, pods.other);
   }
 
   private currentWeight(): number {

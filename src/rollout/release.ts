@@ -51,6 +51,11 @@ export interface ReleaseObservation {
   stableReadyReplicas: number;
   /** The Deployment has rolled out its template and every pod is ready. */
   stableComplete: boolean;
+  /**
+   * Ready pods of the desired revision and of the others, whatever set holds them (see pod-counts.ts): a
+   * promotion by adoption moves the canary's pods into the Deployment without changing one.
+   */
+  readyByRevision?: { desired: number; other: number };
   /** The ReplicaSet of the desired revision: the canary, or the BlueGreen preview. */
   canary?: { replicas: number; readyReplicas: number };
   /** The baseline ReplicaSet (the stable template beside the canary), when there is one. */

@@ -675,6 +675,67 @@ describe('status.release', () => {
     expect('canaryWeight' in neverReleased).toBe(false);
   });
 
+  test('a promotion by adoption: the pods move from the canary into the Deployment, and status does not change', () => {
+    // Replicas 1, the canary's one ready pod beside the stable's (rollout/pod-counts.ts). The Deployment's own
+    // counts move three times while no pod does: its template moves (updated 0), the canary set is
+    // handed over (it leaves the canary), the Deployment claims it (2 pods against spec.replicas 1).
+    const state = { strategy: 'Canary' as const, revision: 'rev3', step: 2, desiredWeight: 50, stepStartTime: T0 };
+    const plan: ReleasePlan = { ...idlePlan(state), phase: 'Promoting', canaryWeight: 50, message: 'Promoting rev3' };
+    const pods = {
+      desired: { replicas: 1, pods: 1, readyReplicas: 1, availableReplicas: 1 },
+      other: { replicas: 1, pods: 1, readyReplicas: 1, availableReplicas: 1 },
+    };
+    const stage = (dep: DeploymentState, canary?: { replicas: number; readyReplicas: number }) =>
+      observation({
+        desiredRevision: 'rev3',
+        desiredReplicas: 1,
+        deployment: deployment(dep),
+        release: { plan, stepCount: 2, canary, pods },
+      });
+    const first = deriveStatus(
+      undefined,
+      stage({ revision: 'rev2', replicas: 1 }, { replicas: 1, readyReplicas: 1 }),
+      T0,
+    );
+    expect(first).toMatchObject({
+      replicas: 2,
+      readyReplicas: 2,
+      updatedReplicas: 1,
+      availableReplicas: 2,
+      ready: '2/2',
+      canaryReplicas: 1,
+      canaryReadyReplicas: 1,
+    });
+    const stages = [
+      stage({ revision: 'rev3', replicas: 1, updated: 0 }, { replicas: 1, readyReplicas: 1 }),
+      stage({ revision: 'rev3', replicas: 1, updated: 0 }),
+      stage({ revision: 'rev3', replicas: 2, updated: 1, ready: 2, available: 2 }),
+    ];
+    for (const obs of stages) expect(stableStringify(deriveStatus(first, obs, LATER))).toBe(stableStringify(first));
+  });
+
+  test('outside a release the counts are the Deployment’s, and a canary being drained', () => {
+    const pods = {
+      desired: { replicas: 9, pods: 9, readyReplicas: 9, availableReplicas: 9 },
+      other: { replicas: 0, pods: 0, readyReplicas: 0, availableReplicas: 0 },
+    };
+    const status = deriveStatus(
+      undefined,
+      observation({
+        release: { plan: idlePlan({ failedRevision: 'rev3' }), canary: { replicas: 1, readyReplicas: 0 }, pods },
+      }),
+      T0,
+    );
+    expect(status).toMatchObject({
+      replicas: 4,
+      readyReplicas: 3,
+      updatedReplicas: 3,
+      ready: '3/4',
+      canaryReplicas: 1,
+      canaryReadyReplicas: 0,
+    });
+  });
+
   test('the persisted state and its views', () => {
     const state = { strategy: 'Canary' as const, revision: 'rev3', step: 1, desiredWeight: 25, stepStartTime: T0 };
     const status = deriveStatus(

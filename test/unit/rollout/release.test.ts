@@ -473,6 +473,19 @@ describe('planRelease', () => {
       { template: 'desired', stable: 4, canary: 4, delete: false, weight: undefined, phase: 'Promoting' },
     ],
     [
+      'finishing promotion (replicas), the canary set claimed by the Deployment: its weight is the new revision’s share of ready pods',
+      {
+        state: releasing(4, 50),
+        observed: { ...promoted, stableReadyReplicas: 6, readyByRevision: { desired: 4, other: 2 } },
+      },
+      {
+        template: 'desired',
+        phase: 'Promoting',
+        canaryWeight: 67,
+        message: 'Promoting bbb: waiting for the Deployment to roll out',
+      },
+    ],
+    [
       'finishing promotion (weighted): Deployment complete, route back to stable and verify',
       {
         settings: gateway,
