@@ -276,7 +276,8 @@ export class Reconciler {
         analysis: outcome?.status,
         stepCount: strategy === 'Canary' ? settings.steps.length : undefined,
         canary: observed.release.canary,
-        pods: observed.pods,
+        // Read again: the cache has this reconcile's own writes, so a canary set just made or resized counts now.
+        pods: this.podsByRevision(microservice, rendered, written ?? deployment),
       },
     });
     const inRelease = plan.state.revision !== undefined;
@@ -370,7 +371,7 @@ export class Reconciler {
       liveRevision,
       newReadyReplicas: current?.status?.readyReplicas ?? 0,
     };
-    return { deployment, current, release, live: liveState, pods };
+    return { deployment, current, release, live: liveState };
   }
 
   /** The release's pods by revision, from the ReplicaSets in the cache (see rollout/pod-counts). */

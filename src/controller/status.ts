@@ -204,12 +204,15 @@ function podCounts(obs: Observation) {
   const pods = obs.release?.pods;
   if (pods && inRelease(obs)) {
     const { desired, other } = pods;
+    // Promoting, Ready counts against the pods the release ends with: the old ones are on their way out
+    // (their set is scaled down only once the Deployment has claimed the canary's).
+    const promoted = obs.release?.plan.phase === 'Promoting';
     return {
       replicas: desired.pods + other.pods,
       readyReplicas: desired.readyReplicas + other.readyReplicas,
       updatedReplicas: desired.pods,
       availableReplicas: desired.availableReplicas + other.availableReplicas,
-      desired: desired.replicas + other.replicas,
+      desired: desired.replicas + (promoted ? 0 : other.replicas),
     };
   }
   const depStatus = obs.deployment?.status ?? {};

@@ -676,42 +676,53 @@ describe('status.release', () => {
   });
 
   test('a promotion by adoption: the pods move from the canary into the Deployment, and status does not change', () => {
-    // Replicas 1, the canary's one ready pod beside the stable's (rollout/pod-counts.ts). The Deployment's own
-    // counts move three times while no pod does: its template moves (updated 0), the canary set is
-    // handed over (it leaves the canary), the Deployment claims it (2 pods against spec.replicas 1).
+    // Replicas 1, the canary's one ready pod beside the stable's (rollout/pod-counts.ts). From the first
+    // reconcile of the promotion, the Deployment's counts move five times while no pod does: its template
+    // moves, its status catches up (updated 0), the canary set is handed over (it leaves the canary), the
+    // Deployment claims it (2 pods against spec.replicas 1), and it scales the old set to 0 while the old
+    // pod still runs.
     const state = { strategy: 'Canary' as const, revision: 'rev3', step: 2, desiredWeight: 50, stepStartTime: T0 };
     const plan: ReleasePlan = { ...idlePlan(state), phase: 'Promoting', canaryWeight: 50, message: 'Promoting rev3' };
-    const pods = {
-      desired: { replicas: 1, pods: 1, readyReplicas: 1, availableReplicas: 1 },
-      other: { replicas: 1, pods: 1, readyReplicas: 1, availableReplicas: 1 },
-    };
-    const stage = (dep: DeploymentState, canary?: { replicas: number; readyReplicas: number }) =>
+    const counts = (replicas: number, ready: number) => ({
+      replicas,
+      pods: ready,
+      readyReplicas: ready,
+      availableReplicas: ready,
+    });
+    const stage = (
+      dep: DeploymentState,
+      canary: { replicas: number; readyReplicas: number } | undefined,
+      oldSet = counts(1, 1),
+    ) =>
       observation({
         desiredRevision: 'rev3',
         desiredReplicas: 1,
         deployment: deployment(dep),
-        release: { plan, stepCount: 2, canary, pods },
+        release: { plan, stepCount: 2, canary, pods: { desired: counts(1, 1), other: oldSet } },
       });
-    const first = deriveStatus(
+    const moved = deriveStatus(
       undefined,
       stage({ revision: 'rev2', replicas: 1 }, { replicas: 1, readyReplicas: 1 }),
       T0,
     );
-    expect(first).toMatchObject({
+    // The promotion ends with the new pod alone; both still run.
+    expect(moved).toMatchObject({
       replicas: 2,
       readyReplicas: 2,
       updatedReplicas: 1,
       availableReplicas: 2,
-      ready: '2/2',
+      ready: '2/1',
       canaryReplicas: 1,
       canaryReadyReplicas: 1,
     });
     const stages = [
+      stage({ revision: 'rev3', replicas: 1, observedGeneration: 6 }, { replicas: 1, readyReplicas: 1 }),
       stage({ revision: 'rev3', replicas: 1, updated: 0 }, { replicas: 1, readyReplicas: 1 }),
-      stage({ revision: 'rev3', replicas: 1, updated: 0 }),
-      stage({ revision: 'rev3', replicas: 2, updated: 1, ready: 2, available: 2 }),
+      stage({ revision: 'rev3', replicas: 1, updated: 0 }, undefined),
+      stage({ revision: 'rev3', replicas: 2, updated: 1, ready: 2, available: 2 }, undefined),
+      stage({ revision: 'rev3', replicas: 2, updated: 1, ready: 2, available: 2 }, undefined, counts(0, 1)),
     ];
-    for (const obs of stages) expect(stableStringify(deriveStatus(first, obs, LATER))).toBe(stableStringify(first));
+    for (const obs of stages) expect(stableStringify(deriveStatus(moved, obs, LATER))).toBe(stableStringify(moved));
   });
 
   test('outside a release the counts are the Deployment’s, and a canary being drained', () => {
