@@ -310,7 +310,24 @@ export interface OperatorProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `node dist/main.js` with JSON logs; stop it (or it is killed when the test process exits). */
+// Every operator process this test file started. A test that fails before its own stop would otherwise leave
+// one running, and its open pipes keep Jest from exiting (a CI run hung on exactly that).
+const operatorProcesses = new Set<ChildProcess>();
+
+/** SIGKILLs the operator processes still running; the setup file runs it after each test file. */
+export async function killOperatorProcesses(): Promise<void> {
+  const running = [...operatorProcesses].filter((c) => c.exitCode === null && c.signalCode === null);
+  await Promise.all(
+    running.map((child) => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      return exited;
+    }),
+  );
+  operatorProcesses.clear();
+}
+
+/** Starts `node dist/main.js` with JSON logs; stop it, or it is killed after the test file. */
 export function startOperatorProcess(options: OperatorProcessOptions = {}): OperatorProcess {
   const args = ['--health-port=0', '--metrics-port=0', '--log-format=json', ...(options.args ?? [])];
   const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'node'), ['dist/main.js', ...args], {
@@ -323,6 +340,7 @@ export function startOperatorProcess(options: OperatorProcessOptions = {}): Oper
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  operatorProcesses.add(child);
   const lines: OperatorProcess['lines'] = [];
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (text) => {
