@@ -19,9 +19,6 @@ import type { KindCache } from './caches';
 import { withAppliedHash } from './drift';
 import { deploymentComplete } from './status';
 
-/** The annotation the Deployment controller gives the ReplicaSet it runs as its new one. */
-const DEPLOYMENT_REVISION = 'deployment.kubernetes.io/revision';
-
 /** The fallback requeue between the handover's steps: the Deployment controller's writes wake the next one first. */
 export const HANDOVER_REQUEUE_MS = 5_000;
 
@@ -52,16 +49,12 @@ export function observeHandover(
   const sets = (ctx.replicaSets?.listByLabel(namespace, name) ?? []).filter(
     (rs) => rs.metadata?.labels?.[LABEL_REVISION] === revision,
   );
-  const controlled = sets.find((rs) => deploymentUid !== undefined && isControlledBy(rs, deploymentUid)) as
+  const adopted = sets.find((rs) => deploymentUid !== undefined && isControlledBy(rs, deploymentUid)) as
     V1ReplicaSet | undefined;
-  // The Deployment controller marks the set it takes as its new one with its revision annotation. Until it
-  // has, a resize or an unpause could meet its view without the set, and scale the old one or make another.
-  const adopted = controlled?.metadata?.annotations?.[DEPLOYMENT_REVISION] !== undefined ? controlled : undefined;
-  const handedOver = sets.some(
+  const orphaned = sets.some(
     (rs) =>
       rs.metadata?.labels?.[LABEL_TRACK] === TRACK_STABLE &&
-      rs !== adopted &&
-      (rs === controlled || !(rs.metadata?.ownerReferences ?? []).some((ref) => ref.controller)),
+      !(rs.metadata?.ownerReferences ?? []).some((ref) => ref.controller),
   );
   const observation = (adoptable: boolean) =>
     handoverStep({
@@ -81,7 +74,7 @@ export function observeHandover(
         readyReplicas: canary.status?.readyReplicas ?? 0,
         adoptable,
       },
-      handedOver,
+      orphaned,
       adopted: adopted && { replicas: adopted.spec?.replicas ?? 0 },
     });
   const step = observation(canary !== undefined && selectsAnyTrack(canary));
@@ -94,19 +87,17 @@ export function observeHandover(
 }
 
 /**
- * The adopt step: the canary ReplicaSet in its stable shape, controlled by the Deployment, then its pods
- * relabelled stable, which moves no traffic under the replicas router.
+ * The adopt step: the canary ReplicaSet in its stable shape without msop's controller reference, then its
+ * pods relabelled stable, which moves no traffic under the replicas router.
  */
 export async function adoptCanary(
   ctx: HandoverContext,
   microservice: Microservice,
   rendered: RenderedChildren,
   canary: V1ReplicaSet,
-  deployment: V1Deployment,
   log: Logger,
 ): Promise<void> {
-  const owner = { name: deployment.metadata!.name!, uid: deployment.metadata!.uid! };
-  const sent = withAppliedHash(adoptableReplicaSet(canary, microservice, rendered.template, rendered.revision, owner));
+  const sent = withAppliedHash(adoptableReplicaSet(canary, microservice, rendered.template, rendered.revision));
   const written = await ctx.client.apply(sent, FIELD_MANAGER);
   ctx.replicaSets?.recordWrite(written, canary.metadata?.resourceVersion);
   const pods = await relabelCanaryPods(ctx, microservice, rendered.revision);

@@ -246,7 +246,7 @@ export class Manager {
       (ref) => ref.controller && ref.kind === KIND && ref.apiVersion.startsWith(`${GROUP}/`),
     );
     // A canary ReplicaSet handed over to the Deployment at promotion has no Microservice owner any more; its
-    // label still names it, so the Deployment controller's writes to it wake the handover's next step.
+    // label still names it, so the Deployment controller's claim and scaling wake the handover's next step.
     const name = owner?.name ?? object.metadata?.labels?.[LABEL_MICROSERVICE];
     if (name) this.queue.add(`${object.metadata?.namespace}/${name}`);
   }

@@ -460,7 +460,7 @@ export class Reconciler {
           break;
         }
         case 'adoptCanary':
-          await adoptCanary(this.handoverContext(), microservice, rendered, ctx.canary!, ctx.deployment!, log);
+          await adoptCanary(this.handoverContext(), microservice, rendered, ctx.canary!, log);
           break;
         case 'relabelCanaryPods':
           await relabelCanaryPods(this.handoverContext(), microservice, rendered.revision);

@@ -92,27 +92,21 @@ export function renderBaselineReplicaSet(
 
 /**
  * The canary ReplicaSet as the stable Deployment adopts it at promotion: labelled track=stable so the
- * Deployment's selector matches it, controlled by the Deployment, and running exactly the Deployment's
- * template, which makes it the Deployment's new ReplicaSet: its running pods become the stable pods and none
- * is recreated. The selector is the live one. msop sets the controller reference itself rather than leaving
- * an orphan for the Deployment controller to claim: an orphan's label change makes that controller match it
- * against every Deployment in the namespace, and the claim costs it a GET and a PATCH.
+ * Deployment's selector matches it, without msop's controller reference (the Deployment controller claims
+ * only orphans), and running exactly the Deployment's template, which makes it the Deployment's new
+ * ReplicaSet: its running pods become the stable pods and none is recreated. The selector is the live one.
  */
 export function adoptableReplicaSet(
   canary: V1ReplicaSet,
   microservice: Microservice,
   template: V1PodTemplateSpec,
   revision: string,
-  deployment: { name: string; uid: string },
 ): V1ReplicaSet {
   const { name } = identityOf(microservice);
   const metadata = childMetadata(microservice, canary.metadata!.name!, {
     labels: { [LABEL_TRACK]: TRACK_STABLE, [LABEL_REVISION]: revision },
   });
-  // What the Deployment controller writes when it claims a ReplicaSet.
-  metadata.ownerReferences = [
-    { apiVersion: 'apps/v1', kind: 'Deployment', ...deployment, controller: true, blockOwnerDeletion: true },
-  ];
+  delete metadata.ownerReferences;
   return {
     apiVersion: 'apps/v1',
     kind: 'ReplicaSet',

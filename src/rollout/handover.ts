@@ -3,11 +3,9 @@
 // pods of its own and then deleting the canary's (what Argo Rollouts does by
 // promoting the canary's ReplicaSet).
 //
-// A ReplicaSet the Deployment controls, whose labels match its selector, is
-// taken as its new ReplicaSet when the pod templates are equal (pod-template-hash
-// aside); the controller then gives it its revision annotation. msop writes the
-// controller reference itself, as the controller would on a claim. Its scaling
-// is why the order matters:
+// The Deployment controller adopts an orphan ReplicaSet whose labels match its
+// selector, and takes it as its new ReplicaSet when the pod templates are equal
+// (pod-template-hash aside). Its scaling is why the order matters:
 // - unpaused, a Deployment whose template changed makes a ReplicaSet of its
 //   own at once, so the template moves while the Deployment is paused;
 // - paused, it still resizes: the only active ReplicaSet to spec.replicas, or
@@ -24,10 +22,9 @@
 //
 // Worked example, 3 replicas, the canary at 3 ready pods, the stable at 1:
 //   pause   Deployment → new template, paused, replicas 1, maxSurge 3
-//   adopt   canary ReplicaSet controlled by the Deployment, labelled and templated stable, pods
-//           relabelled (the controller takes it as its new set: 1 + 3 pods run = replicas 1 +
-//           maxSurge 3, no resize)
-//   resize  once the controller has taken it: Deployment → replicas 3, maxSurge 1 (3 + 1 run: no resize)
+//   adopt   canary ReplicaSet orphaned, labelled and templated stable, pods relabelled
+//           (the controller adopts it: 1 + 3 pods run = replicas 1 + maxSurge 3, no resize)
+//   resize  Deployment → replicas 3, maxSurge 1 (3 + 1 run: no resize)
 //   release seen at the adopted set's size, which is the plan's: the plan's apply of the
 //           rendered Deployment unpauses it. Its new ReplicaSet is the adopted one, already at
 //           spec.replicas, so the rolling update only scales the old ReplicaSet to 0: the old
@@ -67,9 +64,9 @@ export interface HandoverObservation {
     /** Its selector leaves the track out (so its pods can be relabelled), and no other set of the Deployment runs its revision. */
     adoptable: boolean;
   };
-  /** The desired revision's ReplicaSet handed over, before the Deployment controller has taken it as its new one. */
-  handedOver: boolean;
-  /** The desired revision's ReplicaSet once the Deployment controller has taken it as its new one. */
+  /** The desired revision's ReplicaSet handed over, before the Deployment controller has claimed it. */
+  orphaned: boolean;
+  /** The desired revision's ReplicaSet once the Deployment controls it. */
   adopted?: { replicas: number };
 }
 
@@ -104,9 +101,8 @@ export function handoverStep(o: HandoverObservation): Handover {
   if (!d.paused) return { step: 'none' };
   if (!d.observed) return { step: 'wait' };
   if (o.canary) return { step: 'adopt' };
-  // Resizing or unpausing before the Deployment controller has taken the set could scale the old set up,
-  // or make a set of its own.
-  if (o.handedOver) return { step: 'wait' };
+  // Unpausing before the claim would let the Deployment controller resize the unclaimed set's pods away.
+  if (o.orphaned) return { step: 'wait' };
   if (o.adopted) {
     if (d.replicas !== o.adopted.replicas)
       return { step: 'resize', replicas: o.adopted.replicas, maxSurge: d.replicas };

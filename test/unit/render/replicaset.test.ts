@@ -34,24 +34,11 @@ test('a canary whose selector holds the track (made before this selector) cannot
   expect(selectsAnyTrack(canary)).toBe(false);
 });
 
-test('the adoptable ReplicaSet: stable labels, the Deployment as controller, the live selector and replicas, the Deployment template', () => {
+test('the adoptable ReplicaSet: stable labels, no owner, the live selector and replicas, the Deployment template', () => {
   const live: V1ReplicaSet = renderCanaryReplicaSet(ms, rendered.template, rendered.revision, 3);
-  const adoptable = adoptableReplicaSet(live, ms, rendered.template, rendered.revision, {
-    name: 'orders',
-    uid: 'deployment-uid',
-  });
+  const adoptable = adoptableReplicaSet(live, ms, rendered.template, rendered.revision);
   expect(adoptable.metadata?.name).toBe(`orders-canary-${rendered.revision}`);
-  // The Microservice's reference is gone: one controller only, the Deployment, as its controller would claim it.
-  expect(adoptable.metadata?.ownerReferences).toEqual([
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      name: 'orders',
-      uid: 'deployment-uid',
-      controller: true,
-      blockOwnerDeletion: true,
-    },
-  ]);
+  expect(adoptable.metadata?.ownerReferences).toBeUndefined();
   expect(adoptable.metadata?.labels).toMatchObject({
     'msop.dev/track': 'stable',
     'msop.dev/revision': rendered.revision,

@@ -15,7 +15,7 @@ const base: HandoverObservation = {
   promoting: true,
   deployment: deployment(),
   canary: { replicas: 4, readyReplicas: 4, adoptable: true },
-  handedOver: false,
+  orphaned: false,
   plannedReplicas: 4,
 };
 
@@ -45,8 +45,8 @@ test.each<[string, Partial<HandoverObservation>, ReturnType<typeof handoverStep>
     { step: 'adopt' },
   ],
   [
-    'handed over, not yet taken by the Deployment controller as its new set: a resize or an unpause now could scale the old set up',
-    { deployment: deployment({ revision: 'new', paused: true }), canary: undefined, handedOver: true },
+    'handed over, not yet claimed by the Deployment controller: unpausing now would resize its pods away',
+    { deployment: deployment({ revision: 'new', paused: true }), canary: undefined, orphaned: true },
     { step: 'wait' },
   ],
   [
