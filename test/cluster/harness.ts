@@ -4,7 +4,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -329,9 +329,12 @@ export async function killOperatorProcesses(): Promise<void> {
 
 /** Starts `node dist/main.js` with JSON logs; stop it, or it is killed after the test file. */
 export function startOperatorProcess(options: OperatorProcessOptions = {}): OperatorProcess {
+  const cwd = options.cwd ?? ROOT;
+  const main = path.join(cwd, 'dist', 'main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` (make test-cluster does)`);
   const args = ['--health-port=0', '--metrics-port=0', '--log-format=json', ...(options.args ?? [])];
   const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'node'), ['dist/main.js', ...args], {
-    cwd: options.cwd ?? ROOT,
+    cwd,
     env: {
       ...process.env,
       KUBECONFIG: options.kubeconfig ?? process.env.MSOP_TEST_KUBECONFIG,
