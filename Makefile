@@ -72,9 +72,9 @@ test-cluster: build ## Cluster tests against a fresh local control plane (some r
 	hack/test-cluster.sh
 
 .PHONY: test-bench
-test-bench: build ## The peers benchmark's harness at N = 10 (floor, msop, Argo Rollouts built from its Go module; cached)
+test-bench: build ## The peers benchmark's harness at N = 10 (floor, msop, Argo Rollouts as installed and unthrottled, built from its Go module; cached)
 	hack/bench/build-argo-rollouts.sh >/dev/null
-	CLUSTER_NAME=$${CLUSTER_NAME:-msop-bench-check} npm run -s bench -- --peers --n=10 --steady-seconds=5 \
+	CLUSTER_NAME=$${CLUSTER_NAME:-msop-bench-check} npm run -s bench -- --peers --n=10 --tools=floor,floor-qps,msop,argo,argo-qps --steady-seconds=5 \
 	  --settle-seconds=1 --out=$$(mktemp -d) --check
 
 .PHONY: test-e2e

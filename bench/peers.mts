@@ -8,12 +8,14 @@
 // steady-state window. Each figure is also given as a
 // ratio to Argo's and to the floor's of the same run. Not a test; it asserts nothing.
 //
-//   npm run bench -- --peers [--n=100,300] [--runs=1] [--tools=floor,floor-qps,msop,argo]
+//   npm run bench -- --peers [--n=100,300] [--runs=1] [--tools=floor,floor-qps,msop,argo[,argo-qps]]
 //                            [--steady-seconds=120] [--settle-seconds=30] [--out=bench/results] [--keep]
 //                            [--check]   (make test-bench: exit 1 unless every tool gave every figure)
 //
 // floor runs on a cluster whose kube-controller-manager keeps its default client rate limit (20 QPS);
 // floor-qps, msop and argo on one where it is raised to 1000, so that the operators' own cost shows.
+// argo is Argo Rollouts as installed, with its client limit of 40 QPS per clientset; argo-qps raises it
+// to 1000 (burst 2000), so a release that the limit paces can be told from one the machine paces.
 // Argo Rollouts is built from its Go module by hack/bench/build-argo-rollouts.sh (cached).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -35,7 +37,9 @@ const CHECK = process.argv.includes('--check');
 const CLUSTER = process.env.CLUSTER_NAME ?? 'msop-bench';
 const IMAGE = 'registry.example/bench/app';
 
-type Tool = 'floor' | 'floor-qps' | 'msop' | 'argo';
+type Tool = 'floor' | 'floor-qps' | 'msop' | 'argo' | 'argo-qps';
+const isArgo = (tool: Tool) => tool === 'argo' || tool === 'argo-qps';
+const hasController = (tool: Tool) => tool === 'msop' || isArgo(tool);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (message: string) => console.error(`[peers] ${new Date().toISOString().slice(11, 19)} ${message}`);
 
@@ -229,7 +233,7 @@ function stop(proc: Proc): Promise<void> {
   });
 }
 
-function startController(c: Cluster, tool: 'msop' | 'argo', namespace: string, argoBin: string): Proc {
+function startController(c: Cluster, tool: Tool, namespace: string, argoBin: string): Proc {
   const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: c.kubeconfig };
   // msop as the image runs it; a NODE_OPTIONS of the bench's own environment wins (to compare settings).
   if (tool === 'msop') env.NODE_OPTIONS = process.env.NODE_OPTIONS ?? imageNodeOptions();
@@ -256,6 +260,7 @@ function startController(c: Cluster, tool: 'msop' | 'argo', namespace: string, a
             '--leader-elect=false',
             '--healthzPort=0',
             '--metricsport=0',
+            ...(tool === 'argo-qps' ? ['--qps=1000', '--burst=2000'] : []),
           ],
           { env, stdio: ['ignore', 'ignore', 'ignore'] },
         );
@@ -288,7 +293,7 @@ function objects(tool: Tool, namespace: string, n: number, version: string): str
         metadata: { name, namespace },
         spec: { image, replicas: 1, release: { strategy: 'Canary', canary: { steps } } },
       });
-    else if (tool === 'argo')
+    else if (isArgo(tool))
       docs.push(service, {
         apiVersion: 'argoproj.io/v1alpha1',
         kind: 'Rollout',
@@ -311,6 +316,7 @@ const RESOURCE: Record<Tool, string> = {
   'floor-qps': 'deployments.apps',
   msop: 'microservices.msop.dev',
   argo: 'rollouts.argoproj.io',
+  'argo-qps': 'rollouts.argoproj.io',
 };
 
 interface Item {
@@ -328,7 +334,7 @@ function done(tool: Tool, item: Item, version: string): boolean {
     return ready && item.spec.image === image && !s.canaryRevision && s.readyReplicas === 1;
   }
   if (item.spec.template?.spec.containers[0]?.image !== image) return false;
-  if (tool === 'argo')
+  if (isArgo(tool))
     return (
       s.phase === 'Healthy' &&
       String(s.observedGeneration) === String(item.metadata.generation) &&
@@ -401,7 +407,7 @@ async function runTool(c: Cluster, tool: Tool, n: number, argoBin: string): Prom
       await sleep(500);
     }
   }
-  const controller = tool === 'msop' || tool === 'argo' ? startController(c, tool, namespace, argoBin) : undefined;
+  const controller = hasController(tool) ? startController(c, tool, namespace, argoBin) : undefined;
   let rssIdleMiB: number | undefined;
   if (controller) {
     await sleep(10_000);
@@ -509,15 +515,21 @@ function table(results: Figures[], n: number): string {
   const ratio = (a: number | undefined, b: number | undefined) =>
     a === undefined || b === undefined || b === 0 ? '–' : (a / b).toFixed(2);
   const runs = Math.max(...TOOLS.map((t) => by(t).length));
-  const lines = [
-    `### N = ${n}, replicas 1 (median of ${runs} run${runs > 1 ? 's' : ''})`,
-    '',
-    '| | floor (kcm 20 QPS) | floor (kcm 1000 QPS) | msop | Argo Rollouts | msop / Argo | msop / floor (1000 QPS) |',
-    '|---|---|---|---|---|---|---|',
-  ];
+  const lines = [`### N = ${n}, replicas 1 (median of ${runs} run${runs > 1 ? 's' : ''})`, ''];
+  // The unthrottled Argo's columns only when it ran, so the usual table keeps its shape.
+  const unthrottled = TOOLS.includes('argo-qps');
+  const extra = (cells: string[]) => (unthrottled ? ` ${cells.join(' | ')} |` : '');
+  lines.push(
+    '| | floor (kcm 20 QPS) | floor (kcm 1000 QPS) | msop | Argo Rollouts | msop / Argo | msop / floor (1000 QPS) |' +
+      extra(['Argo Rollouts, 1000 QPS', 'msop / Argo, 1000 QPS']),
+    '|---|---|---|---|---|---|---|' + extra(['---', '---']),
+  );
   for (const [key, label] of ROWS) {
-    const [f, fq, m, a] = (['floor', 'floor-qps', 'msop', 'argo'] as Tool[]).map((t) => med(t, key));
-    lines.push(`| ${label} | ${fmt(f)} | ${fmt(fq)} | ${fmt(m)} | ${fmt(a)} | ${ratio(m, a)} | ${ratio(m, fq)} |`);
+    const [f, fq, m, a, aq] = (['floor', 'floor-qps', 'msop', 'argo', 'argo-qps'] as Tool[]).map((t) => med(t, key));
+    lines.push(
+      `| ${label} | ${fmt(f)} | ${fmt(fq)} | ${fmt(m)} | ${fmt(a)} | ${ratio(m, a)} | ${ratio(m, fq)} |` +
+        extra([fmt(aq), ratio(m, aq)]),
+    );
   }
   lines.push('', 'API requests during the release, by verb and resource (all clients, first run):', '');
   const first = (tool: Tool) => by(tool)[0]?.requestsRelease ?? {};
@@ -535,7 +547,7 @@ function table(results: Figures[], n: number): string {
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   if (TOOLS.includes('msop')) sh('npm run -s build >&2');
-  const argoBin = TOOLS.includes('argo')
+  const argoBin = TOOLS.some(isArgo)
     ? path.join(sh('hack/bench/build-argo-rollouts.sh').trim().split('\n').pop()!, 'bin', 'rollouts-controller')
     : '';
   const results: Figures[] = [];
@@ -562,7 +574,7 @@ async function main(): Promise<void> {
         const others = TOOLS.filter((t) => t !== 'floor');
         if (others.length > 0) {
           const c = freshCluster(true);
-          if (others.includes('argo')) {
+          if (others.some(isArgo)) {
             const crds = path.join(path.dirname(path.dirname(argoBin)), 'crds');
             kubectl(c, ['apply', '--server-side', '-f', crds]);
           }
@@ -600,7 +612,7 @@ function check(results: Figures[]): string[] {
       if (!(r.writesRelease > 0)) problems.push(`${tool} N=${n}: no API writes counted in the release`);
       if (!(r.apiserverCpuRelease > 0 && r.etcdCpuRelease > 0 && r.machineBusyRelease > 0))
         problems.push(`${tool} N=${n}: no kube-apiserver, etcd or machine CPU in the release`);
-      const controller = tool === 'msop' || tool === 'argo';
+      const controller = hasController(tool);
       if (controller && !((r.controllerCpuRelease ?? 0) > 0 && (r.rssPeakMiB ?? 0) > 0 && (r.rssIdleMiB ?? 0) > 0))
         problems.push(`${tool} N=${n}: no controller CPU or RSS`);
     }
