@@ -111,6 +111,15 @@ const shapes: Record<
   { prepare: (name: string) => Promise<unknown>; write: (round: number) => (name: string) => Promise<unknown> }
 > = {
   'in-release': { prepare: applyStatus(inRelease, 'prepared'), write: (r) => applyStatus(inRelease, `round ${r}`) },
+  'in-release-ignore': {
+    prepare: applyStatus(inRelease, 'prepared'),
+    write: (r) => (name) =>
+      client.request('PATCH', `/apis/msop.dev/v1alpha1/namespaces/${NAMESPACE}/microservices/${name}/status`, {
+        query: { fieldManager: 'msop-status', force: true, fieldValidation: 'Ignore' },
+        body: { ...meta(name), status: { ...inRelease, message: `round ${r}` } },
+        contentType: 'application/apply-patch+yaml',
+      }),
+  },
   'in-release-merge': {
     prepare: applyStatus(inRelease, 'prepared'),
     write: (r) => (name) =>

@@ -69,7 +69,7 @@ test('server-side apply: the path, the query, the content type, the credentials,
   expect(seen).toEqual([
     expect.objectContaining({
       method: 'PATCH',
-      url: '/api/v1/namespaces/shop/configmaps/a?fieldManager=msop&force=true',
+      url: '/api/v1/namespaces/shop/configmaps/a?fieldManager=msop&force=true&fieldValidation=Ignore',
       body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'shop' } }),
     }),
   ]);
