@@ -50,6 +50,9 @@ export class EventRecorder {
     if (seen) {
       seen.count += 1;
       seen.lastSeen = now;
+      // Moved to the end: the map stays in the order last seen, so forgetOld stops at the first recent one.
+      this.recent.delete(key);
+      this.recent.set(key, seen);
       // A queued write sends the count it finds then; an idle Event needs one more.
       if (!seen.busy) this.enqueue(seen);
       return;
@@ -137,9 +140,11 @@ export class EventRecorder {
     }
   }
 
+  /** Oldest first, up to the first Event seen within the window: a scan of the whole map per record() was quadratic. */
   private forgetOld(now: number): void {
     for (const [key, seen] of this.recent) {
-      if (now - seen.lastSeen.getTime() > REPEAT_WINDOW_MS && !seen.busy) this.recent.delete(key);
+      if (now - seen.lastSeen.getTime() <= REPEAT_WINDOW_MS) return;
+      if (!seen.busy) this.recent.delete(key);
     }
   }
 }

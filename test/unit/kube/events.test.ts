@@ -1,6 +1,6 @@
 // The Event recorder against a loopback server: record() only queues, a repeat bumps the count of the Event
 // already written (several repeats in flight become one patch), a failed write is dropped and logged, and
-// flush() waits for what is queued.
+// flush() waits for what is queued, and a repeat more than ten minutes after the last one is a new Event.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino from 'pino';
 import type { KubeClient } from '../../../src/kube/client';
@@ -142,4 +142,48 @@ test('different events are written concurrently, at most four at a time', async 
   expect(seen.map((s) => (s.body as { message: string }).message).sort()).toEqual(
     [0, 1, 2, 3, 4, 5].map((i) => `step ${i}`),
   );
+});
+
+test('a repeat within ten minutes of the last one bumps the count; a later one is a new Event', async () => {
+  // Only Date is faked: the loopback server and the polling keep real timers.
+  jest.useFakeTimers({
+    doNotFake: [
+      'hrtime',
+      'nextTick',
+      'performance',
+      'queueMicrotask',
+      'setImmediate',
+      'clearImmediate',
+      'setInterval',
+      'clearInterval',
+      'setTimeout',
+      'clearTimeout',
+    ],
+  });
+  try {
+    const start = new Date('2026-01-01T00:00:00Z').getTime();
+    const minutes = (m: number) => jest.setSystemTime(start + m * 60_000);
+    const recorder = new EventRecorder(client, quiet);
+    minutes(0);
+    recorder.record(object, 'Normal', 'Updated', 'a');
+    recorder.record(object, 'Normal', 'Updated', 'b');
+    await recorder.flush(5_000);
+    minutes(6);
+    recorder.record(object, 'Normal', 'Updated', 'a');
+    await recorder.flush(5_000);
+    minutes(11);
+    // "b" was last seen 11 minutes ago, "a" 5 minutes ago.
+    recorder.record(object, 'Normal', 'Updated', 'b');
+    recorder.record(object, 'Normal', 'Updated', 'a');
+    await recorder.flush(5_000);
+    expect(seen.map((s) => [s.method, s.body.message ?? s.body.count])).toEqual([
+      ['POST', 'a'],
+      ['POST', 'b'],
+      ['PATCH', 2],
+      ['POST', 'b'],
+      ['PATCH', 3],
+    ]);
+  } finally {
+    jest.useRealTimers();
+  }
 });
