@@ -6,17 +6,25 @@ import type { TrackedContent } from './tracked';
  * their keys were built in. Like JSON.stringify, undefined object members are dropped.
  */
 export function stableStringify(value: unknown): string {
+  // Loops and one string, not map/filter/join: this runs over every rendered object on every reconcile.
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) {
-    return `[${value.map((item) => (item === undefined ? 'null' : stableStringify(item))).join(',')}]`;
+    let text = '[';
+    for (let i = 0; i < value.length; i += 1) {
+      if (i > 0) text += ',';
+      text += value[i] === undefined ? 'null' : stableStringify(value[i]);
+    }
+    return `${text}]`;
   }
-  if (value !== null && typeof value === 'object') {
-    const members = Object.keys(value)
-      .sort()
-      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-      .map((key) => `${JSON.stringify(key)}:${stableStringify((value as Record<string, unknown>)[key])}`);
-    return `{${members.join(',')}}`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let text = '{';
+  for (const key of keys) {
+    if (record[key] === undefined) continue;
+    if (text.length > 1) text += ',';
+    text += `${JSON.stringify(key)}:${stableStringify(record[key])}`;
   }
-  return JSON.stringify(value) ?? 'null';
+  return `${text}}`;
 }
 
 /**
