@@ -44,6 +44,7 @@ import {
   stableStringify,
   type TrackedContent,
 } from '../render';
+import { cloneJson } from '../render/clone';
 import { comparatorServiceName, hasParallelRun, renderComparatorReplicaSet } from '../render/comparator';
 import { desiredReplicas, trafficOf } from '../render/defaults';
 import { renderApexService } from '../render/services';
@@ -433,8 +434,7 @@ export class Reconciler {
             await this.applyChild(microservice, this.comparatorReplicaSet(microservice, a.replicas)!, log);
             break;
           }
-          const template =
-            a.track === TRACK_BASELINE ? structuredClone(ctx.deployment!.spec!.template) : rendered.template;
+          const template = a.track === TRACK_BASELINE ? cloneJson(ctx.deployment!.spec!.template) : rendered.template;
           const desired = renderTrackReplicaSet(microservice, template, a.track, a.revision, a.replicas);
           // A selector is immutable: a canary made while its selector held the track keeps it (and rolls at promotion).
           const liveSelector = (this.deps.owned.ReplicaSet?.get(namespace, desired.metadata!.name!) as V1ReplicaSet)
@@ -447,7 +447,7 @@ export class Reconciler {
           const desired = this.deploymentOf(rendered);
           if (a.replicas !== undefined) desired.spec!.replicas = a.replicas;
           const stableTemplate = stableTemplateOf(releaseStateOf(microservice.status));
-          if (a.revision === 'stable' && stableTemplate) desired.spec!.template = structuredClone(stableTemplate);
+          if (a.revision === 'stable' && stableTemplate) desired.spec!.template = cloneJson(stableTemplate);
           if (a.paused) {
             desired.spec!.paused = true;
             desired.spec!.replicas = a.paused.replicas;
@@ -468,7 +468,7 @@ export class Reconciler {
         case 'resumeDeployment': {
           // The live template and size, unpaused: the replaced release's Deployment rolls on its own.
           const desired = this.deploymentOf(rendered);
-          desired.spec!.template = structuredClone(ctx.deployment!.spec!.template);
+          desired.spec!.template = cloneJson(ctx.deployment!.spec!.template);
           desired.spec!.replicas = ctx.deployment!.spec!.replicas;
           written = (await this.applyChild(microservice, desired, log)) as V1Deployment | undefined;
           break;
@@ -703,7 +703,7 @@ export class Reconciler {
   }
 
   private deploymentOf(rendered: RenderedChildren): V1Deployment {
-    return structuredClone(rendered.objects.find((o) => o.kind === 'Deployment')) as V1Deployment;
+    return cloneJson(rendered.objects.find((o) => o.kind === 'Deployment')) as V1Deployment;
   }
 
   private async getIfExists(

@@ -5,6 +5,7 @@
 import type { V1EnvVar, V1ResourceRequirements } from '@kubernetes/client-node';
 import type { Environment, EnvironmentDefaults } from '../api/environment.generated';
 import type { EnvFromSource, Microservice, MicroserviceSpec } from '../api/types';
+import { cloneJson } from '../render/clone';
 import { DEFAULT_PROGRESS_DEADLINE_SECONDS, DEFAULT_REPLICAS, desiredReplicas } from '../render/defaults';
 import { selects } from './selector';
 
@@ -162,7 +163,7 @@ export function resolveMicroservice(
 
 /** The Microservice's own fields, without env and envFrom (added separately: they are lists merged by entry). */
 function withoutLists(spec: MicroserviceSpec): Json {
-  const rest = structuredClone(spec) as unknown as Json;
+  const rest = cloneJson(spec) as unknown as Json;
   delete rest.env;
   delete rest.envFrom;
   return rest;
@@ -173,7 +174,7 @@ function environmentLayer(
   own: MicroserviceSpec,
   strategy: 'Canary' | 'BlueGreen' | undefined,
 ): Json {
-  const layer = structuredClone(defaults) as Json & EnvironmentDefaults;
+  const layer = cloneJson(defaults) as Json & EnvironmentDefaults;
   // Under autoscaling the HorizontalPodAutoscaler decides the replicas.
   if (own.autoscaling) delete layer.replicas;
   if (layer.release) {
@@ -188,7 +189,7 @@ function operatorLayer(operator: OperatorDefaults, strategy: 'Canary' | 'BlueGre
   return {
     release: {
       [strategy === 'Canary' ? 'canary' : 'blueGreen']: { traffic: { router: operator.router } },
-      ...(operator.analysis ? { analysis: structuredClone(operator.analysis) } : {}),
+      ...(operator.analysis ? { analysis: cloneJson(operator.analysis) } : {}),
     },
   };
 }
@@ -229,7 +230,7 @@ function mergeLayers(layers: Layer[], path: string, origins: Map<string, { sourc
         .map((layer) => ({ source: layer.source, value: layer.value[key] as Json }));
       out[key] = mergeLayers(nested, field, origins);
     } else {
-      out[key] = structuredClone(value);
+      out[key] = cloneJson(value);
       origins.set(field, { source: top.source, value });
     }
   }

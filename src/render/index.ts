@@ -2,6 +2,7 @@
 // input gives the same bytes (no clock, no randomness, no I/O), so an unchanged spec makes zero writes.
 import type { KubernetesObject, V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { Microservice } from '../api/types';
+import { cloneJson } from './clone';
 import type { RenderDefaults } from './defaults';
 import { renderDeployment } from './deployment';
 import { revisionOf } from './hash';
@@ -51,7 +52,7 @@ export function renderChildren({ microservice, tracked, defaults, liveRevision }
     template,
     objects: [
       ...renderServices(microservice, liveRevision),
-      renderDeployment(microservice, structuredClone(template), revision),
+      renderDeployment(microservice, cloneJson(template), revision),
       ...optional.filter((object) => object !== undefined),
     ],
   };

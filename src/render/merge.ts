@@ -1,4 +1,5 @@
 // The podTemplate escape hatch: a user's partial pod template merged over the one msop generates.
+import { cloneJson } from './clone';
 
 type PlainObject = Record<string, unknown>;
 
@@ -19,7 +20,7 @@ function isNamed(value: unknown): value is PlainObject & { name: string } {
  * - Anything else (scalars, other lists) is replaced by the override.
  */
 export function deepMerge(base: unknown, override: unknown): unknown {
-  if (override === undefined) return structuredClone(base);
+  if (override === undefined) return cloneJson(base);
   if (isPlainObject(override)) return mergeObjects(isPlainObject(base) ? base : {}, override);
   if (Array.isArray(override)) {
     if (Array.isArray(base) && canMergeByName(base, override)) return mergeByName(base, override);
@@ -29,7 +30,7 @@ export function deepMerge(base: unknown, override: unknown): unknown {
 }
 
 function mergeObjects(base: PlainObject, override: PlainObject): PlainObject {
-  const merged: PlainObject = structuredClone(base);
+  const merged: PlainObject = cloneJson(base);
   for (const [key, value] of Object.entries(override)) {
     if (key === '__proto__') continue; // user input must never reach a prototype
     if (value === null) delete merged[key];
@@ -43,7 +44,7 @@ function canMergeByName(base: unknown[], override: unknown[]): boolean {
 }
 
 function mergeByName(base: unknown[], override: unknown[]): unknown[] {
-  const merged = structuredClone(base) as (PlainObject & { name: string })[];
+  const merged = cloneJson(base) as (PlainObject & { name: string })[];
   for (const item of override as (PlainObject & { name: string })[]) {
     const index = merged.findIndex((existing) => existing.name === item.name);
     if (index >= 0) merged[index] = deepMerge(merged[index], item) as PlainObject & { name: string };

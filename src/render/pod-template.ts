@@ -10,6 +10,7 @@ import type {
 } from '@kubernetes/client-node';
 import { LABEL_TRACK, TRACK_STABLE } from '../api/constants';
 import type { Microservice, MicroserviceSpec } from '../api/types';
+import { cloneJson } from './clone';
 import { compact, nonEmpty, nonEmptyMap } from './compact';
 import { DEFAULT_PROTOCOL, portsOf, type RenderDefaults } from './defaults';
 import { podLabels, trackSelector } from './labels';
@@ -166,7 +167,7 @@ function spreadConstraints(name: string, spec: MicroserviceSpec): V1TopologySpre
  * msop's spread constraints changes, nothing else, so the revision still names the same content.
  */
 export function withTrack(template: V1PodTemplateSpec, track: string): V1PodTemplateSpec {
-  const copy = structuredClone(template);
+  const copy = cloneJson(template);
   if (copy.metadata?.labels) copy.metadata.labels[LABEL_TRACK] = track;
   for (const constraint of copy.spec?.topologySpreadConstraints ?? []) {
     const matchLabels = constraint.labelSelector?.matchLabels;

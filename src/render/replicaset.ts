@@ -8,6 +8,7 @@ import {
   TRACK_STABLE,
 } from '../api/constants';
 import type { Microservice } from '../api/types';
+import { cloneJson } from './clone';
 import { microserviceSelector, trackSelector, withRevision } from './labels';
 import { childMetadata, identityOf } from './ownership';
 import { withTrack } from './pod-template';
@@ -114,7 +115,7 @@ export function adoptableReplicaSet(
     spec: {
       replicas: canary.spec?.replicas ?? 0,
       selector: canary.spec?.selector ?? { matchLabels: withRevision(microserviceSelector(name), revision) },
-      template: structuredClone(template),
+      template: cloneJson(template),
     },
   };
 }
